@@ -1,0 +1,66 @@
+/* sa_table.h - fixed-capacity open-addressing hash table of SAs.
+ * Pure module: allocates only in sa_table_create(); the per-packet
+ * lookup/insert path allocates nothing and is O(1) expected.
+ *
+ * Entries live in a dense slab (allocated once, touched only as used, so
+ * RSS grows with the number of live SAs); the hash index is an array of
+ * uint32 slot numbers with linear probing and backward-shift deletion.
+ * Each entry carries its replay-window state and bitmap inline.
+ */
+#ifndef IDT_SA_TABLE_H
+#define IDT_SA_TABLE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "replay_window.h"
+
+struct sa_key {
+    uint8_t  family;        /* 4 or 6 */
+    uint8_t  pad[3];        /* always zero (key is compared bytewise) */
+    uint32_t spi;
+    uint8_t  src[16];       /* outer source; IPv4 in the first 4 bytes */
+    uint8_t  dst[16];
+};
+
+struct sa_entry {
+    struct sa_key key;
+    uint32_t tunnel;        /* tunnel slot (owner-defined) */
+    uint8_t  encap;         /* enum esp_encap */
+    uint8_t  direction;     /* 1 inbound, 2 outbound */
+    uint16_t flags;         /* owner-defined */
+    uint64_t first_seen_us; /* timestamps in microseconds (owner's clock) */
+    uint64_t last_seen_us;
+    struct rw_state rw;
+    uint64_t bits[];        /* RW_WORDS(rw.window) words */
+};
+
+struct sa_table;
+
+/* Capacity max_sas (>= 1), window w bits.  NULL on allocation failure. */
+struct sa_table *sa_table_create(uint32_t max_sas, uint32_t window);
+void sa_table_destroy(struct sa_table *t);
+
+/* Find the entry for key, or NULL. */
+struct sa_entry *sa_table_find(struct sa_table *t, const struct sa_key *key);
+
+/* Find or insert.  A new entry is zeroed, gets the key, and has its
+ * replay window initialised (rw_init); *created is set to 1.  Returns
+ * NULL when the table is full (the caller counts untracked SAs). */
+struct sa_entry *sa_table_insert(struct sa_table *t, const struct sa_key *key,
+                                 int *created);
+
+/* Remove an entry previously returned by find/insert. */
+void sa_table_remove(struct sa_table *t, struct sa_entry *e);
+
+uint32_t sa_table_count(const struct sa_table *t);
+uint32_t sa_table_capacity(const struct sa_table *t);
+uint32_t sa_table_window(const struct sa_table *t);
+
+/* Iterate live entries: start with *cursor = 0; returns NULL at the end.
+ * Removing the returned entry during iteration is allowed. */
+struct sa_entry *sa_table_next(struct sa_table *t, uint32_t *cursor);
+
+/* Bytes of memory the table reserves per entry slot (for reporting). */
+size_t sa_table_entry_size(const struct sa_table *t);
+
+#endif
