@@ -13,7 +13,7 @@ AC_DEFUN([IDT_CHECK_NETSNMP], [
   AS_IF([test "x$NET_SNMP_CONFIG" = xno],
     [PKG_CHECK_MODULES([NETSNMP], [netsnmp-agent], [NETSNMP_VERSION=pkg-config],
       [AC_MSG_ERROR([Net-SNMP agent library not found: install the Debian package 'libsnmp-dev' (apt-get install libsnmp-dev)])])],
-    [NETSNMP_CFLAGS=`$NET_SNMP_CONFIG --cflags | tr ' ' '\n' | grep -E '^-(I|D)' | tr '\n' ' '`
+    [NETSNMP_CFLAGS=`$NET_SNMP_CONFIG --cflags | tr ' ' '\n' | grep -E '^-I' | tr '\n' ' '`
      NETSNMP_LIBS=`$NET_SNMP_CONFIG --netsnmp-agent-libs`
      NETSNMP_VERSION=`$NET_SNMP_CONFIG --version`])
   save_CFLAGS=$CFLAGS; save_LIBS=$LIBS
@@ -27,7 +27,9 @@ AC_DEFUN([IDT_CHECK_NETSNMP], [
     [AC_MSG_RESULT([yes])],
     [AC_MSG_RESULT([no]); AC_MSG_ERROR([cannot link with the Net-SNMP agent library: install the Debian package 'libsnmp-dev' (apt-get install libsnmp-dev)])])
   CFLAGS=$save_CFLAGS; LIBS=$save_LIBS
-  AC_SUBST([NETSNMP_CFLAGS]); AC_SUBST([NETSNMP_LIBS]); AC_SUBST([NETSNMP_VERSION])
+  AC_SUBST([NETSNMP_CFLAGS])
+  AC_SUBST([NETSNMP_LIBS])
+  AC_SUBST([NETSNMP_VERSION])
   AC_DEFINE_UNQUOTED([IDT_NETSNMP_VERSION_BUILT], ["$NETSNMP_VERSION"], [Net-SNMP version at build time])
 ])
 
@@ -70,7 +72,9 @@ AC_DEFUN([IDT_CHECK_HARDENING], [
   for flag in -pie -Wl,-z,relro -Wl,-z,now; do
     IDT_LD_FLAG([$flag], [HARDEN_LDFLAGS="$HARDEN_LDFLAGS $flag"])
   done
-  AC_SUBST([HARDEN_CFLAGS]); AC_SUBST([HARDEN_CPPFLAGS]); AC_SUBST([HARDEN_LDFLAGS])
+  AC_SUBST([HARDEN_CFLAGS])
+  AC_SUBST([HARDEN_CPPFLAGS])
+  AC_SUBST([HARDEN_LDFLAGS])
 ])
 
 AC_DEFUN([IDT_CC_FLAG], [
@@ -90,5 +94,6 @@ AC_DEFUN([IDT_LD_FLAG], [
 AC_DEFUN([AX_PTHREAD_SIMPLE], [
   PTHREAD_CFLAGS="-pthread"
   PTHREAD_LIBS="-pthread"
-  AC_SUBST([PTHREAD_CFLAGS]); AC_SUBST([PTHREAD_LIBS])
+  AC_SUBST([PTHREAD_CFLAGS])
+  AC_SUBST([PTHREAD_LIBS])
 ])

@@ -53,7 +53,8 @@ enum rw_kind {
  * [first, last] (inclusive).  May be NULL. */
 typedef void (*rw_lost_cb)(void *ctx, uint64_t first, uint64_t last);
 
-/* Initialise an empty state for a window of w bits and clear the bitmap. */
+/* Initialise an empty state for a window of w bits and clear the bitmap.
+ * (w outside RW_MIN_WINDOW..RW_MAX_WINDOW is clamped into that range.) */
 void rw_init(struct rw_state *st, uint64_t *bits, uint32_t w);
 
 /* Account one packet with wire sequence seq32.  Returns what it was.

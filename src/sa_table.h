@@ -60,7 +60,30 @@ uint32_t sa_table_window(const struct sa_table *t);
  * Removing the returned entry during iteration is allowed. */
 struct sa_entry *sa_table_next(struct sa_table *t, uint32_t *cursor);
 
-/* Bytes of memory the table reserves per entry slot (for reporting). */
+/* Bytes of memory the table reserves per entry slot (for reporting):
+ * everything reserved (slab, index, free list, live bitmap) divided by
+ * max_sas, rounded up. */
 size_t sa_table_entry_size(const struct sa_table *t);
+
+/* Like sa_table_create() but with a caller-chosen hash seed instead of
+ * one from getrandom() (tests, reproducible benchmarks).  Production
+ * code should use sa_table_create(): the key comes off the wire and a
+ * secret seed is what keeps hash flooding out. */
+struct sa_table *sa_table_create_seeded(uint32_t max_sas, uint32_t window,
+                                        uint64_t seed);
+
+/* Bytes of one slab slot: sizeof(struct sa_entry) + RW_WORDS(window) * 8,
+ * rounded up to 8. */
+size_t sa_table_slot_stride(const struct sa_table *t);
+
+/* Home bucket of key in the hash index (0 .. index capacity - 1), for
+ * diagnostics and tests (building keys that collide). */
+uint32_t sa_table_bucket_of(const struct sa_table *t, const struct sa_key *key);
+uint32_t sa_table_index_capacity(const struct sa_table *t);
+
+/* Notes: max_sas is limited to 2^28 (create returns NULL above); window
+ * is clamped to RW_MIN_WINDOW..RW_MAX_WINDOW like rw_init().  Not thread
+ * safe.  An entry inserted during an iteration may or may not be
+ * visited by that iteration (a reused slot before the cursor is not). */
 
 #endif

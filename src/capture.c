@@ -1,0 +1,412 @@
+/* capture.c - libpcap capture and the capture thread (daemon).
+ *
+ * The thread owns the engine: pcap -> engine_packet (allocation-free),
+ * once a second pcap_stats + engine_tick + snapshot publication.  It
+ * reports alerts and drops to the agent thread through the queue. */
+#include "idt_build.h"
+#include "capture.h"
+#include "event_log.h"
+#include "log.h"
+#include "snapshot.h"
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char capture_filter[] =
+    "(esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500))"
+    " or (vlan and (esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500)))"
+    " or (vlan and vlan and (esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500)))";
+
+uint64_t capture_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+}
+
+pcap_t *capture_open_live(const char *iface, uint32_t snaplen, uint32_t buffer_kb,
+                          char *err, size_t errlen)
+{
+    char eb[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *p = pcap_create(iface, eb);
+    if (!p) {
+        snprintf(err, errlen, "capture on %s: %s", iface, eb);
+        return NULL;
+    }
+    pcap_set_snaplen(p, (int)snaplen);
+    pcap_set_promisc(p, 0);
+    pcap_set_timeout(p, 100);
+    pcap_set_buffer_size(p, (int)(buffer_kb * 1024u));
+    int r = pcap_activate(p);
+    if (r < 0) {
+        snprintf(err, errlen, "capture on %s: %s%s", iface, pcap_geterr(p),
+                 r == PCAP_ERROR_PERM_DENIED ? " (capturing needs root or CAP_NET_RAW)" : "");
+        pcap_close(p);
+        return NULL;
+    }
+    struct bpf_program prog;
+    if (pcap_compile(p, &prog, capture_filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
+        pcap_setfilter(p, &prog) < 0) {
+        snprintf(err, errlen, "capture on %s: filter: %s", iface, pcap_geterr(p));
+        pcap_close(p);
+        return NULL;
+    }
+    pcap_freecode(&prog);
+    if (pcap_setnonblock(p, 1, eb) < 0) {
+        snprintf(err, errlen, "capture on %s: %s", iface, eb);
+        pcap_close(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* ------------------------------------------------------------ local addresses */
+
+static pthread_mutex_t g_addr_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct idt_addr *g_addrs;
+static size_t g_naddrs;
+static uint64_t g_addrs_at;
+
+static void refresh_addrs(void)
+{
+    struct ifaddrs *ifa = NULL;
+    if (getifaddrs(&ifa) < 0)
+        return;
+    size_t n = 0;
+    for (struct ifaddrs *i = ifa; i; i = i->ifa_next)
+        n++;
+    struct idt_addr *a = calloc(n ? n : 1, sizeof *a);
+    if (!a) {
+        freeifaddrs(ifa);
+        return;
+    }
+    size_t k = 0;
+    for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+        if (!i->ifa_addr)
+            continue;
+        if (i->ifa_addr->sa_family == AF_INET) {
+            a[k].family = 4;
+            memcpy(a[k].a, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, 4);
+            k++;
+        } else if (i->ifa_addr->sa_family == AF_INET6) {
+            a[k].family = 6;
+            memcpy(a[k].a, &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr, 16);
+            k++;
+        }
+    }
+    freeifaddrs(ifa);
+    free(g_addrs);
+    g_addrs = a;
+    g_naddrs = k;
+}
+
+int capture_addr_is_local(void *ctx, const struct idt_addr *addr)
+{
+    (void)ctx;
+    int found = 0;
+    pthread_mutex_lock(&g_addr_lock);
+    uint64_t now = capture_now_us();
+    if (!g_addrs || now - g_addrs_at > 5000000ULL) {
+        refresh_addrs();
+        g_addrs_at = now;
+    }
+    for (size_t i = 0; i < g_naddrs && !found; i++)
+        found = idt_addr_eq(&g_addrs[i], addr);
+    pthread_mutex_unlock(&g_addr_lock);
+    return found;
+}
+
+/* ------------------------------------------------------------ the thread */
+
+struct capture {
+    pthread_t th;
+    struct queue *q;
+    const struct idt_config *cfg;
+    _Atomic(const struct idt_config *) pending;
+    atomic_int stop;
+    pcap_t *p;
+    int dlt;
+    struct engine eng;
+    struct event_log *elog;
+    char elog_path[4096];
+    struct drop_state drops;
+    uint64_t drop_base, last_ps_drop;   /* 32-bit pcap counters extended */
+    uint32_t last_raw_drop;
+    uint64_t last_publish_packets;
+    uint64_t retry_at, backoff_s;
+    int open_failed_logged;
+};
+
+static void open_event_log(struct capture *c)
+{
+    const char *path = c->cfg->event_log;
+    if (c->elog && !strcmp(path, c->elog_path))
+        return;
+    event_log_close(c->elog);
+    c->elog = NULL;
+    c->elog_path[0] = '\0';
+    c->eng.want_ranges = 0;
+    if (!path[0])
+        return;
+    char err[512];
+    c->elog = event_log_open(path, err, sizeof err);
+    if (!c->elog) {
+        log_err("%s; gap logging is off, capture and SNMP go on", err);
+        return;
+    }
+    snprintf(c->elog_path, sizeof c->elog_path, "%s", path);
+    c->eng.want_ranges = 1;
+}
+
+static void on_engine_event(void *ctx, const struct engine_event *ev)
+{
+    struct capture *c = ctx;
+    switch (ev->kind) {
+    case ENGINE_EV_ALERT: {
+        struct msg m;
+        memset(&m, 0, sizeof m);
+        m.type = MSG_ALERT;
+        m.index = ev->tunnel->index;
+        memcpy(m.name, ev->tunnel->name, sizeof m.name);
+        m.time_us = ev->time_us;
+        m.event = ev->alert;
+        m.lost = ev->fig.lost;
+        m.total_lost = ev->tunnel->in.lost;
+        m.interval_s = ev->fig.interval_s;
+        m.rate_ppm = ev->fig.rate_ppm;
+        struct alert_params ap;
+        tunnel_alert_params(c->cfg, ev->tunnel, &ap);
+        m.threshold = ap.lost;
+        m.local = ev->tunnel->local;
+        m.remote = ev->tunnel->remote;
+        m.spi = ev->tunnel->spi_hint;
+        if (queue_push(c->q, &m) < 0)
+            log_warn("event queue full: alert for tunnel %s dropped", ev->tunnel->name);
+        break;
+    }
+    case ENGINE_EV_LOST:
+    case ENGINE_EV_LATE:
+        if (c->elog && ev->sa) {
+            struct idt_addr s = { .family = ev->sa->key.family }, d = { .family = ev->sa->key.family };
+            memcpy(s.a, ev->sa->key.src, 16);
+            memcpy(d.a, ev->sa->key.dst, 16);
+            event_log_gap(c->elog, ev->time_us, ev->tunnel ? ev->tunnel->name : "", &s, &d,
+                          ev->sa->key.spi, ev->first_seq, ev->last_seq,
+                          ev->kind == ENGINE_EV_LOST ? "lost" : "late");
+        }
+        break;
+    case ENGINE_EV_SA_UNTRACKED:
+        log_warn("SA table full (loss.max_sas = %u): new SAs are counted in ipsecDiagUntrackedSAs, "
+                 "not tracked", c->cfg->max_sas);
+        break;
+    case ENGINE_EV_TUNNEL_NEW:
+        log_info("discovered tunnel %s (index %u)", ev->tunnel->name, ev->tunnel->index);
+        break;
+    case ENGINE_EV_TUNNEL_REMOVED:
+        log_info("discovered tunnel %s (index %u) aged out", ev->tunnel->name, ev->tunnel->index);
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+    struct capture *c = (struct capture *)(void *)user;
+    uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000ULL + (uint64_t)h->ts.tv_usec;
+    engine_packet(&c->eng, c->dlt, ts, data, h->caplen, h->len);
+}
+
+static void try_open(struct capture *c, uint64_t now)
+{
+    char err[PCAP_ERRBUF_SIZE + 256];
+    if (now < c->retry_at)
+        return;
+    c->p = capture_open_live(c->cfg->interface, c->cfg->snaplen, c->cfg->buffer_kb, err, sizeof err);
+    if (!c->p) {
+        c->backoff_s = c->backoff_s ? (c->backoff_s * 2 > 30 ? 30 : c->backoff_s * 2) : 1;
+        c->retry_at = now + c->backoff_s * 1000000ULL;
+        if (!c->open_failed_logged)
+            log_err("%s; retrying with backoff (up to every 30 s), SNMP keeps serving", err);
+        c->open_failed_logged = 1;
+        return;
+    }
+    c->dlt = pcap_datalink(c->p);
+    if (!esp_dlt_supported(c->dlt))
+        log_warn("capture on %s: link type %d is not supported; nothing will be counted",
+                 c->cfg->interface, c->dlt);
+    if (c->open_failed_logged)
+        log_notice("capture on %s resumed", c->cfg->interface);
+    else
+        log_info("capturing on %s (link type %s, snaplen %u)", c->cfg->interface,
+                 pcap_datalink_val_to_name(c->dlt) ? pcap_datalink_val_to_name(c->dlt) : "?",
+                 c->cfg->snaplen);
+    c->open_failed_logged = 0;
+    c->backoff_s = 0;
+    c->drop_base += c->last_raw_drop;   /* new handle restarts its counters */
+    c->last_raw_drop = 0;
+}
+
+static void read_stats(struct capture *c, uint64_t now)
+{
+    if (c->p) {
+        struct pcap_stat ps;
+        if (pcap_stats(c->p, &ps) == 0) {
+            uint32_t raw = ps.ps_drop + ps.ps_ifdrop;
+            /* extend the 32-bit counter (it may wrap) */
+            c->drop_base += (uint32_t)(raw - c->last_raw_drop);
+            c->last_raw_drop = raw;
+        }
+    }
+    c->eng.st.pcap_drops = c->drop_base;
+    struct drop_figures f;
+    enum drop_event ev = drop_update(&c->drops, now, c->eng.st.pcap_drops, &f);
+    c->eng.dropping = f.dropping;
+    if (ev == DROP_DROPPING) {
+        struct msg m;
+        memset(&m, 0, sizeof m);
+        m.type = MSG_DROPPING;
+        m.time_us = now;
+        m.drops = c->eng.st.pcap_drops;
+        m.captured = c->eng.st.packets;
+        queue_push(c->q, &m);
+    }
+}
+
+static void publish(struct capture *c, uint64_t now, int force)
+{
+    if (!force && c->eng.st.packets == c->last_publish_packets && c->eng.st.esp == 0)
+        return;
+    struct snapshot *s = snapshot_build(&c->eng, now, c->eng.dropping);
+    if (s) {
+        snapshot_publish(s);
+        c->last_publish_packets = c->eng.st.packets;
+    }
+}
+
+static void *capture_thread(void *arg)
+{
+    struct capture *c = arg;
+    uint64_t next_tick = capture_now_us() + 1000000ULL;
+    open_event_log(c);
+    publish(c, capture_now_us(), 1);
+    while (!atomic_load(&c->stop)) {
+        uint64_t now = capture_now_us();
+        const struct idt_config *nc = atomic_exchange(&c->pending, NULL);
+        if (nc) {
+            const struct idt_config *old = c->cfg;
+            int iface_changed = strcmp(old->interface, nc->interface) ||
+                                old->snaplen != nc->snaplen || old->buffer_kb != nc->buffer_kb;
+            if (engine_reconfigure(&c->eng, nc) < 0)
+                log_err("reload: out of memory; keeping the old tunnel set");
+            c->cfg = nc;
+            open_event_log(c);
+            if (iface_changed && c->p) {
+                pcap_close(c->p);
+                c->p = NULL;
+                c->retry_at = 0;
+            }
+            struct msg m = { .type = MSG_CONFIG_RELEASED, .ptr = (void *)old };
+            while (queue_push(c->q, &m) < 0 && !atomic_load(&c->stop))
+                nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+            publish(c, now, 1);
+        }
+        if (!c->p)
+            try_open(c, now);
+        if (c->p) {
+            struct pollfd pfd = { .fd = pcap_get_selectable_fd(c->p), .events = POLLIN };
+            int r = poll(&pfd, 1, 100);
+            if (r > 0 || r == 0) {
+                int n = pcap_dispatch(c->p, -1, on_packet, (u_char *)(void *)c);
+                if (n < 0) {
+                    log_err("capture on %s failed: %s; retrying with backoff", c->cfg->interface,
+                            pcap_geterr(c->p));
+                    read_stats(c, now);
+                    pcap_close(c->p);
+                    c->p = NULL;
+                    c->backoff_s = 1;
+                    c->retry_at = now + 1000000ULL;
+                    c->open_failed_logged = 1;
+                }
+            } else if (errno != EINTR) {
+                nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+            }
+        } else {
+            nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+        }
+        now = capture_now_us();
+        if (now >= next_tick) {
+            read_stats(c, now);
+            engine_tick(&c->eng, now);
+            event_log_flush(c->elog);
+            publish(c, now, 1);
+            next_tick = now + 1000000ULL;
+        }
+    }
+    event_log_close(c->elog);
+    c->elog = NULL;
+    if (c->p)
+        pcap_close(c->p);
+    c->p = NULL;
+    return NULL;
+}
+
+struct capture *capture_start(const struct idt_config *cfg, struct queue *q, pcap_t *pre_opened,
+                              char *err, size_t errlen)
+{
+    struct capture *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->q = q;
+    c->cfg = cfg;
+    uint64_t now = capture_now_us();
+    if (engine_init(&c->eng, cfg, 0, now) < 0) {
+        snprintf(err, errlen, "out of memory for %u SAs (loss.max_sas)", cfg->max_sas);
+        free(c);
+        return NULL;
+    }
+    c->eng.on_event = on_engine_event;
+    c->eng.event_ctx = c;
+    c->eng.is_local = capture_addr_is_local;
+    struct drop_params dp;
+    drop_params_default(&dp);
+    drop_init(&c->drops, &dp, now, 0);
+    if (pre_opened) {
+        c->p = pre_opened;
+        c->dlt = pcap_datalink(c->p);
+        log_info("capturing on %s (link type %s, snaplen %u)", cfg->interface,
+                 pcap_datalink_val_to_name(c->dlt) ? pcap_datalink_val_to_name(c->dlt) : "?",
+                 cfg->snaplen);
+    }
+    if (pthread_create(&c->th, NULL, capture_thread, c) != 0) {
+        snprintf(err, errlen, "cannot start the capture thread");
+        engine_free(&c->eng);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void capture_reconfigure(struct capture *c, const struct idt_config *cfg)
+{
+    atomic_store(&c->pending, cfg);
+}
+
+void capture_stop(struct capture *c)
+{
+    if (!c)
+        return;
+    atomic_store(&c->stop, 1);
+    pthread_join(c->th, NULL);
+    engine_free(&c->eng);
+    free(c);
+}

@@ -1,0 +1,114 @@
+/* config.h - ipsecdiagtool configuration (libconfig file), validated.
+ *
+ * config_load() parses and validates a whole file and either returns a
+ * complete struct idt_config or an error naming the file, the line and
+ * the key.  Nothing else in the program reads the file.
+ */
+#ifndef IDT_CONFIG_H
+#define IDT_CONFIG_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define IDT_NAME_MAX 64             /* tunnel name, including NUL */
+#define IDT_MAX_CONF_TUNNELS 4096
+
+struct idt_addr {
+    uint8_t family;                 /* 0 = unset, 4 or 6 */
+    uint8_t a[16];                  /* IPv4 in the first 4 bytes */
+};
+
+struct idt_mtu_conf {
+    int enabled;                    /* 1 if the tunnel has an mtu block */
+    struct idt_addr source, target;
+    uint32_t min, max;              /* 576..9216, min <= max; defaults 576 1500 */
+    uint32_t probes;                /* 1..64, default 16 */
+    double timeout;                 /* seconds per round, 0.1..60, default 2.0 */
+    uint32_t retries;               /* 0..10, default 2 */
+    uint32_t interval;              /* seconds between automatic runs, 0 = on demand; ..604800 */
+};
+
+struct idt_tunnel_conf {
+    char name[IDT_NAME_MAX];        /* [A-Za-z0-9._-], 1..63 chars, unique */
+    uint32_t index;                 /* 1..4294967295, unique; stable MIB index */
+    struct idt_addr local, remote;  /* same family */
+    /* per-tunnel alert overrides; -1 = inherit from loss.* */
+    int64_t alert_lost;
+    int64_t alert_interval;
+    int64_t alert_ppm;
+    int alerts;                     /* 1 on (default), 0 silenced */
+    struct idt_mtu_conf mtu;
+};
+
+struct idt_config {
+    char path[4096];                /* file it came from, "" for defaults */
+
+    /* agentx */
+    char agentx_socket[256];        /* "" = Net-SNMP default */
+    uint32_t ping_interval;         /* 1..3600, default 15 */
+
+    /* capture */
+    char interface[64];             /* default "any" */
+    uint32_t snaplen;               /* 64..65535, default 128 */
+    uint32_t buffer_kb;             /* 256..1048576, default 4096 */
+
+    /* loss */
+    uint32_t window;                /* 32..4096, default 64 */
+    uint32_t alert_lost;            /* 0..2^31, default 10; 0 = off */
+    uint32_t alert_interval;        /* 1..86400, default 60 */
+    uint32_t alert_ppm;             /* 0..1000000, default 0 = off */
+    uint32_t alert_repeat;          /* 0 = off (default), else seconds, ..604800 */
+    uint32_t sa_idle_timeout;       /* 10..604800, default 600 */
+    uint32_t max_sas;               /* 16..16777216, default 65536 */
+    uint32_t max_tunnels;           /* 1..1048576, default 4096 (discovered) */
+    char event_log[4096];           /* "" = off */
+
+    /* syslog */
+    int facility;                   /* LOG_DAEMON etc. (syslog.h value) */
+    char facility_name[16];
+    char syslog_server[256];        /* "" or "host:port" */
+
+    /* traps */
+    int traps_enabled;              /* default 1 */
+
+    size_t ntunnels;
+    struct idt_tunnel_conf *tunnels;  /* owned; config_free() releases */
+};
+
+/* Fill *c with built-in defaults (no tunnels). */
+void config_defaults(struct idt_config *c);
+
+/* Load and validate path.  Returns 0 on success.  On failure returns -1,
+ * leaves *c freed/empty, and writes one line "FILE:LINE: KEY: reason"
+ * (or "FILE: reason" when there is no line) into err.
+ * *c is output only: its previous contents are overwritten, not freed
+ * (load into a fresh struct and swap, then config_free() the old one). */
+int config_load(const char *path, struct idt_config *c, char *err, size_t errlen);
+
+/* Same, from a string (for tests and the fuzzer); name is used in errors. */
+int config_load_string(const char *text, const char *name,
+                       struct idt_config *c, char *err, size_t errlen);
+
+void config_free(struct idt_config *c);
+
+/* Print the effective settings in libconfig syntax (check-config). */
+void config_print(const struct idt_config *c, FILE *out);
+
+/* Address helpers shared by the program. */
+int idt_addr_parse(const char *s, struct idt_addr *out);      /* 0 ok, -1 bad */
+/* Canonical text (inet_ntop); "" for an unset address.  Always returns buf. */
+const char *idt_addr_str(const struct idt_addr *a, char *buf, size_t len);
+int idt_addr_eq(const struct idt_addr *a, const struct idt_addr *b);  /* unset == unset */
+
+/* Split "host:port" / "[v6addr]:port" (as in syslog.server) without any
+ * name resolution.  host receives the host part without brackets.  0 ok;
+ * -1 bad, *why (if not NULL) then points to a static reason text. */
+int idt_hostport_parse(const char *s, char *host, size_t hostlen, uint16_t *port,
+                       const char **why);
+
+/* Find a configured tunnel by name, NULL if none. */
+const struct idt_tunnel_conf *config_tunnel_by_name(const struct idt_config *c,
+                                                    const char *name);
+
+#endif

@@ -1,0 +1,348 @@
+/* daemon.c - the "run" command: wire config, capture thread, prober and
+ * the AgentX subagent together, and run the agent (main) thread's loop:
+ * SNMP, events from the other threads, and signals. */
+#include "idt_build.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+#include <pcap/pcap.h>
+#include <libconfig.h>
+
+#include "agent.h"
+#include "capture.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "mib.h"
+#include "notify.h"
+#include "privs.h"
+#include "prober.h"
+#include "queue.h"
+#include "report.h"
+#include "snapshot.h"
+#include "syslog_remote.h"
+
+#define SERVICE_USER "ipsecdiag"
+
+int daemon_about(FILE *out)
+{
+    fprintf(out, "ipsecdiagtool %s\n", PACKAGE_VERSION);
+    fprintf(out, "Passive IPsec ESP packet-loss detection and in-tunnel MTU discovery,\n"
+                 "served as a Net-SNMP AgentX subagent (IPSECDIAG-MIB).\n");
+    fprintf(out, "configure options: %s\n", IDT_CONFIGURE_ARGS[0] ? IDT_CONFIGURE_ARGS : "(none)");
+    fprintf(out, "net-snmp: %s (built with %s)\n", netsnmp_get_version(), IDT_NETSNMP_VERSION_BUILT);
+    fprintf(out, "libpcap: %s\n", pcap_lib_version());
+    fprintf(out, "libconfig: %d.%d.%d\n", LIBCONFIG_VER_MAJOR, LIBCONFIG_VER_MINOR,
+            LIBCONFIG_VER_REVISION);
+#ifdef HAVE_SYSTEMD
+    fprintf(out, "systemd: sd_notify support (Type=notify)\n");
+#else
+    fprintf(out, "systemd: no sd_notify support (Type=simple)\n");
+#endif
+    fprintf(out, "config: %s/ipsecdiagtool.conf\n", SYSCONFDIR);
+    fprintf(out, "License: MIT. Re-creates IPSecDiagTool (Theo Winter, Jan Balmer, 2015).\n");
+    return 0;
+}
+
+struct daemon {
+    struct idt_config *cfg;         /* current */
+    struct idt_config *pending_old; /* waiting for the capture thread to let go */
+    struct queue *q;
+    struct capture *cap;
+    struct prober *prober;
+    struct syslog_remote *remote;
+    const char *cfg_path;
+};
+
+static struct daemon *g_d;
+
+static void on_mtu_start(uint32_t index)
+{
+    if (!g_d || !g_d->prober)
+        return;
+    int r = prober_request(g_d->prober, index);
+    if (r == 1)
+        log_info("MTU discovery already running on tunnel index %u; start ignored", index);
+    else if (r < 0)
+        log_info("MTU discovery requested on tunnel index %u, which has no mtu block", index);
+}
+
+static void open_remote(struct daemon *d)
+{
+    syslog_remote_close(d->remote);
+    d->remote = NULL;
+    if (!d->cfg->syslog_server[0])
+        return;
+    char err[512];
+    d->remote = syslog_remote_open(d->cfg->syslog_server, d->cfg->facility, err, sizeof err);
+    if (!d->remote)
+        log_err("%s; alerts go to the local syslog only", err);
+}
+
+static void alert_line(const struct msg *m, char *buf, size_t len)
+{
+    char l[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+    const char *what = m->event == ALERT_CLEARED ? "packet loss cleared on tunnel"
+                     : m->event == ALERT_REMINDER ? "packet loss continues on tunnel"
+                     : "packet loss on tunnel";
+    snprintf(buf, len, "%s %s: lost=%llu interval=%us rate_ppm=%u threshold=%u local=%s remote=%s spis=0x%08x",
+             what, m->name, (unsigned long long)m->lost, m->interval_s, m->rate_ppm, m->threshold,
+             idt_addr_str(&m->local, l, sizeof l), idt_addr_str(&m->remote, r, sizeof r), m->spi);
+}
+
+static void handle_msg(struct daemon *d, const struct msg *m)
+{
+    char line[512];
+    switch (m->type) {
+    case MSG_ALERT: {
+        int prio = m->event == ALERT_CLEARED ? LOG_NOTICE : LOG_WARNING;
+        alert_line(m, line, sizeof line);
+        log_msg(prio, "%s", line);
+        syslog_remote_send(d->remote, prio, "LOSS", line);
+        if (m->event != ALERT_REMINDER || 1)
+            notify_loss(m, m->event != ALERT_CLEARED);
+        break;
+    }
+    case MSG_DROPPING:
+        snprintf(line, sizeof line, "capture is dropping packets: drops=%llu captured=%llu; "
+                 "loss figures are unreliable while this lasts",
+                 (unsigned long long)m->drops, (unsigned long long)m->captured);
+        log_warn("%s", line);
+        syslog_remote_send(d->remote, LOG_WARNING, "DROP", line);
+        notify_dropping(m);
+        break;
+    case MSG_MTU_STARTED:
+        mib_mtu_running(m->index);
+        break;
+    case MSG_MTU_RESULT:
+        mib_mtu_result(m->index, m->ok, m->mtu, m->probes, m->time_us);
+        notify_mtu(m);
+        if (d->remote) {
+            if (m->ok)
+                snprintf(line, sizeof line, "mtu discovered on tunnel %s: mtu=%u rounds=%u probes=%u time=%.1fs",
+                         m->name, m->mtu, m->rounds, m->probes, m->seconds);
+            else
+                snprintf(line, sizeof line, "mtu discovery failed on tunnel %s: %s", m->name, m->reason);
+            syslog_remote_send(d->remote, m->ok ? LOG_NOTICE : LOG_WARNING, "MTU", line);
+        }
+        break;
+    case MSG_CONFIG_RELEASED:
+        if (d->pending_old && m->ptr == d->pending_old) {
+            config_free(d->pending_old);
+            free(d->pending_old);
+            d->pending_old = NULL;
+        }
+        break;
+    }
+}
+
+static void reload(struct daemon *d)
+{
+    if (d->pending_old) {
+        log_warn("reload: the previous reload is still being applied; try again in a second");
+        return;
+    }
+    struct idt_config *n = calloc(1, sizeof *n);
+    char err[512];
+    if (!n) {
+        log_err("reload: out of memory; keeping the running configuration");
+        return;
+    }
+    if (config_load(d->cfg_path, n, err, sizeof err) < 0) {
+        log_err("reload refused, keeping the running configuration: %s", err);
+        free(n);
+        return;
+    }
+    if (n->window != d->cfg->window || n->max_sas != d->cfg->max_sas)
+        log_warn("reload: loss.window and loss.max_sas take effect at the next restart");
+    n->window = d->cfg->window;
+    n->max_sas = d->cfg->max_sas;
+    d->pending_old = d->cfg;
+    d->cfg = n;
+    capture_reconfigure(d->cap, n);
+    if (d->prober)
+        prober_set_config(d->prober, n);
+    mib_set_config(n);
+    notify_set_enabled(n->traps_enabled);
+    log_set_facility(n->facility);
+    open_remote(d);
+    log_notice("configuration reloaded from %s (%zu tunnels)", d->cfg_path, n->ntunnels);
+}
+
+static int write_pidfile(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        log_err("pidfile %s: %s", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "%d\n", (int)getpid());
+    fclose(f);
+    return 0;
+}
+
+int daemon_main(int argc, char **argv, const char *default_config)
+{
+    static const struct option lo[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "agentx-socket", required_argument, NULL, 'x' },
+        { "debug", no_argument, NULL, 'd' },
+        { "foreground", no_argument, NULL, 'f' },
+        { "pidfile", required_argument, NULL, 'p' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *cpath = default_config, *sock = NULL, *pidfile = NULL;
+    int debug = 0, fg = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+c:x:dfp:h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'c': cpath = optarg; break;
+        case 'x': sock = optarg; break;
+        case 'd': debug = 1; break;
+        case 'f': fg = 1; break;
+        case 'p': pidfile = optarg; break;
+        case 'h':
+            printf("Usage: ipsecdiagtool run [-c FILE] [-x SOCKET] [-d] [-f] [-p PIDFILE]\n");
+            return 0;
+        default:
+            fprintf(stderr, "Usage: ipsecdiagtool run [-c FILE] [-x SOCKET] [-d] [-f] [-p PIDFILE]\n");
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "ipsecdiagtool: run: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+
+    struct daemon d;
+    memset(&d, 0, sizeof d);
+    d.cfg_path = cpath;
+    d.cfg = calloc(1, sizeof *d.cfg);
+    char err[1024];
+    if (!d.cfg || config_load(cpath, d.cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "ipsecdiagtool: %s\n", d.cfg ? err : "out of memory");
+        free(d.cfg);
+        return 2;
+    }
+    int to_stderr = fg || isatty(STDERR_FILENO) || getenv("IDT_LOG_STDERR");
+    log_open(to_stderr ? LOG_TO_STDERR : LOG_TO_SYSLOG, d.cfg->facility, debug);
+    log_notice("ipsecdiagtool %s starting (config %s, %zu tunnels)", PACKAGE_VERSION, cpath,
+               d.cfg->ntunnels);
+
+    /* Signals are read synchronously through a signalfd in the agent loop. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, NULL);   /* threads created below inherit it */
+    signal(SIGPIPE, SIG_IGN);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+
+    d.q = queue_create(4096);
+    if (!d.q || sfd < 0) {
+        log_err("cannot create the event queue or signalfd");
+        return 1;
+    }
+    g_d = &d;
+
+    /* Open what needs privileges first, then drop them. */
+    pcap_t *pre = capture_open_live(d.cfg->interface, d.cfg->snaplen, d.cfg->buffer_kb, err, sizeof err);
+    if (!pre)
+        log_err("%s; will retry with backoff, SNMP is served meanwhile", err);
+    if (privs_running_as_root() && !getenv("INVOCATION_ID") && !getenv("IDT_NO_PRIVDROP")) {
+        if (privs_drop(SERVICE_USER, 1, err, sizeof err) < 0)
+            log_warn("%s; continuing as root", err);
+        else
+            log_info("dropped privileges to user %s (keeping CAP_NET_RAW, CAP_NET_ADMIN)", SERVICE_USER);
+    }
+    d.cap = capture_start(d.cfg, d.q, pre, err, sizeof err);
+    if (!d.cap) {
+        log_err("%s", err);
+        return 1;
+    }
+    d.prober = prober_start(d.cfg, d.q, err, sizeof err);
+    if (!d.prober)
+        log_err("MTU prober: %s; MTU discovery is unavailable", err);
+
+    mib_set_start_time(capture_now_us());
+    mib_set_config(d.cfg);
+    notify_set_enabled(d.cfg->traps_enabled);
+    open_remote(&d);
+    if (agent_init(d.cfg, sock, debug, on_mtu_start) < 0) {
+        capture_stop(d.cap);
+        prober_stop(d.prober);
+        return 1;
+    }
+    if (pidfile)
+        write_pidfile(pidfile);
+#ifdef HAVE_SYSTEMD
+    sd_notify(0, "READY=1");
+#endif
+
+    int stop = 0;
+    while (!stop) {
+        int fds[2] = { sfd, queue_fd(d.q) };
+        unsigned ready = 0;
+        agent_poll(fds, 2, 1000, &ready);
+        if (ready & 2u) {
+            struct msg m;
+            while (queue_pop(d.q, &m))
+                handle_msg(&d, &m);
+        }
+        if (ready & 1u) {
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                if (si.ssi_signo == SIGHUP) {
+#ifdef HAVE_SYSTEMD
+                    sd_notify(0, "RELOADING=1");
+#endif
+                    reload(&d);
+#ifdef HAVE_SYSTEMD
+                    sd_notify(0, "READY=1");
+#endif
+                } else {
+                    log_notice("signal %d: shutting down", (int)si.ssi_signo);
+                    stop = 1;
+                }
+            }
+        }
+    }
+#ifdef HAVE_SYSTEMD
+    sd_notify(0, "STOPPING=1");
+#endif
+    capture_stop(d.cap);
+    prober_stop(d.prober);
+    struct msg m;
+    while (queue_pop(d.q, &m))
+        if (m.type == MSG_CONFIG_RELEASED)
+            handle_msg(&d, &m);
+    agent_shutdown();
+    snapshot_clear();
+    syslog_remote_close(d.remote);
+    queue_destroy(d.q);
+    close(sfd);
+    if (pidfile)
+        unlink(pidfile);
+    if (d.pending_old) {
+        config_free(d.pending_old);
+        free(d.pending_old);
+    }
+    config_free(d.cfg);
+    free(d.cfg);
+    g_d = NULL;
+    log_notice("stopped");
+    log_close();
+    return 0;
+}

@@ -1,0 +1,315 @@
+/* engine.c - per-packet analysis: parse, SA lookup, replay window, tunnel
+ * totals, alert policy.  Allocation-free per packet; O(1) per packet. */
+#include "engine.h"
+
+#include <string.h>
+
+#define TICK_US 1000000ULL
+
+static void emit(struct engine *e, struct engine_event *ev)
+{
+    if (e->on_event)
+        e->on_event(e->event_ctx, ev);
+}
+
+int engine_init(struct engine *e, const struct idt_config *cfg, uint32_t window,
+                uint64_t now_us)
+{
+    memset(e, 0, sizeof *e);
+    e->cfg = cfg;
+    e->sas = sa_table_create(cfg->max_sas, window ? window : cfg->window);
+    e->tunnels = tunnel_table_create(cfg, cfg->max_tunnels, now_us);
+    if (!e->sas || !e->tunnels) {
+        engine_free(e);
+        return -1;
+    }
+    e->now_us = now_us;
+    e->last_tick_us = now_us;
+    return 0;
+}
+
+void engine_free(struct engine *e)
+{
+    sa_table_destroy(e->sas);
+    tunnel_table_destroy(e->tunnels);
+    e->sas = NULL;
+    e->tunnels = NULL;
+}
+
+struct range_ctx {
+    struct engine *e;
+    const struct sa_entry *sa;
+    const struct tunnel *tu;
+    uint64_t ts;
+};
+
+static void on_lost_range(void *ctx, uint64_t first, uint64_t last)
+{
+    struct range_ctx *rc = ctx;
+    struct engine_event ev = {
+        .kind = ENGINE_EV_LOST, .time_us = rc->ts, .tunnel = rc->tu, .sa = rc->sa,
+        .first_seq = first, .last_seq = last,
+    };
+    emit(rc->e, &ev);
+}
+
+static void credit_lost(struct engine *e, struct tunnel *tu, const struct sa_entry *sa,
+                        uint64_t lost, uint64_t ts)
+{
+    if (!lost)
+        return;
+    if (sa->direction == SA_INBOUND) {
+        tu->in.lost += lost;
+        if (e->dropping)
+            tu->lost_while_dropping += lost;
+        alert_add(&tu->alert, ts, 0, (uint32_t)(lost > UINT32_MAX ? UINT32_MAX : lost));
+    } else {
+        tu->out.lost += lost;
+    }
+}
+
+static void eval_alert(struct engine *e, struct tunnel *tu, uint64_t ts)
+{
+    struct engine_event ev = { .kind = ENGINE_EV_ALERT, .time_us = ts, .tunnel = tu };
+    ev.alert = alert_eval(&tu->alert, ts, &ev.fig);
+    if (ev.alert != ALERT_NONE)
+        emit(e, &ev);
+}
+
+/* Attach a new SA to its tunnel; returns NULL if no tunnel can be had. */
+static struct tunnel *attach(struct engine *e, struct sa_entry *ent, uint64_t ts)
+{
+    struct idt_addr src = { .family = ent->key.family }, dst = { .family = ent->key.family };
+    memcpy(src.a, ent->key.src, 16);
+    memcpy(dst.a, ent->key.dst, 16);
+    struct tunnel *tu = tunnel_table_find(e->tunnels, &src, &dst);
+    if (!tu) {
+        const struct idt_addr *local, *remote;
+        if (e->is_local && e->is_local(e->local_ctx, &dst)) {
+            local = &dst;
+            remote = &src;
+        } else if (e->is_local && e->is_local(e->local_ctx, &src)) {
+            local = &src;
+            remote = &dst;
+        } else if (idt_addr_cmp(&src, &dst) <= 0) {
+            local = &src;
+            remote = &dst;
+        } else {
+            local = &dst;
+            remote = &src;
+        }
+        tu = tunnel_table_add_discovered(e->tunnels, local, remote, ts);
+        if (!tu)
+            return NULL;
+        struct alert_params ap;
+        tunnel_alert_params(e->cfg, tu, &ap);
+        alert_init(&tu->alert, &ap, ts);
+        struct engine_event ev = { .kind = ENGINE_EV_TUNNEL_NEW, .time_us = ts, .tunnel = tu };
+        emit(e, &ev);
+    }
+    ent->tunnel = tunnel_table_slot(e->tunnels, tu);
+    ent->direction = idt_addr_eq(&dst, &tu->local) ? SA_INBOUND : SA_OUTBOUND;
+    tu->active_sas++;
+    tu->sas_seen++;
+    return tu;
+}
+
+void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
+                   uint32_t caplen, uint32_t wirelen)
+{
+    struct esp_pkt p;
+
+    e->st.packets++;
+    switch (esp_parse(dlt, data, caplen, wirelen, &p, NULL)) {
+    case ESP_OK:
+        break;
+    case ESP_IGNORED:
+        e->st.ignored++;
+        return;
+    default:
+        e->st.malformed++;
+        return;
+    }
+    e->st.esp++;
+    if (ts > e->now_us)
+        e->now_us = ts;
+    if (e->now_us - e->last_tick_us >= TICK_US)
+        engine_tick(e, e->now_us);
+
+    struct sa_key key;
+    memset(&key, 0, sizeof key);
+    key.family = p.family;
+    key.spi = p.spi;
+    memcpy(key.src, p.src, 16);
+    memcpy(key.dst, p.dst, 16);
+
+    int created = 0;
+    struct sa_entry *ent = sa_table_insert(e->sas, &key, &created);
+    if (!ent) {
+        e->st.untracked_sas++;
+        if (!e->untracked_logged) {
+            e->untracked_logged = 1;
+            struct engine_event ev = { .kind = ENGINE_EV_SA_UNTRACKED, .time_us = ts };
+            emit(e, &ev);
+        }
+        return;
+    }
+    struct tunnel *tu;
+    if (created) {
+        ent->encap = p.encap;
+        ent->first_seen_us = ts;
+        tu = attach(e, ent, ts);
+        if (!tu) {
+            sa_table_remove(e->sas, ent);
+            e->st.untracked_tunnels++;
+            return;
+        }
+        if (ent->direction == SA_INBOUND)
+            tu->spi_hint = p.spi;
+        struct engine_event ev = { .kind = ENGINE_EV_SA_NEW, .time_us = ts, .tunnel = tu, .sa = ent };
+        emit(e, &ev);
+    } else {
+        tu = tunnel_table_at(e->tunnels, ent->tunnel);
+    }
+    ent->last_seen_us = ts;
+    tu->last_seen_us = ts;
+
+    uint64_t lost = 0, s64 = 0;
+    enum rw_kind kind;
+    if (e->want_ranges) {
+        struct range_ctx rc = { e, ent, tu, ts };
+        kind = rw_update(&ent->rw, ent->bits, p.seq, &lost, &s64, on_lost_range, &rc);
+    } else {
+        kind = rw_update(&ent->rw, ent->bits, p.seq, &lost, NULL, NULL, NULL);
+    }
+    struct loss_counts *c = ent->direction == SA_INBOUND ? &tu->in : &tu->out;
+    c->received++;
+    switch (kind) {
+    case RW_LATE:
+        c->late++;
+        if (e->want_ranges) {
+            struct engine_event ev = { .kind = ENGINE_EV_LATE, .time_us = ts, .tunnel = tu,
+                                       .sa = ent, .first_seq = s64, .last_seq = s64 };
+            emit(e, &ev);
+        }
+        break;
+    case RW_DUPLICATE: c->duplicate++; break;
+    case RW_REORDERED: c->reordered++; break;
+    default: break;
+    }
+    if (ent->direction == SA_INBOUND) {
+        alert_add(&tu->alert, ts, 1, 0);
+        credit_lost(e, tu, ent, lost, ts);
+        if (lost)
+            eval_alert(e, tu, ts);
+    } else {
+        credit_lost(e, tu, ent, lost, ts);
+    }
+}
+
+static void expire_sa(struct engine *e, struct sa_entry *ent, uint64_t now)
+{
+    struct tunnel *tu = tunnel_table_at(e->tunnels, ent->tunnel);
+    uint64_t lost;
+    if (e->want_ranges) {
+        struct range_ctx rc = { e, ent, tu, now };
+        lost = rw_finish(&ent->rw, ent->bits, on_lost_range, &rc);
+    } else {
+        lost = rw_finish(&ent->rw, ent->bits, NULL, NULL);
+    }
+    if (tu) {
+        credit_lost(e, tu, ent, lost, now);
+        if (tu->active_sas)
+            tu->active_sas--;
+    }
+    struct engine_event ev = { .kind = ENGINE_EV_SA_EXPIRED, .time_us = now, .tunnel = tu, .sa = ent };
+    emit(e, &ev);
+    e->st.sas_expired++;
+    sa_table_remove(e->sas, ent);
+}
+
+void engine_tick(struct engine *e, uint64_t now)
+{
+    if (now > e->now_us)
+        e->now_us = now;
+    now = e->now_us;
+    e->last_tick_us = now;
+
+    uint64_t idle = (uint64_t)e->cfg->sa_idle_timeout * 1000000ULL;
+    if (idle) {
+        /* Budgeted incremental scan: every SA is visited within a few ticks. */
+        uint32_t budget = sa_table_count(e->sas) / 4 + 1024;
+        uint32_t cur = e->expire_cursor;
+        struct sa_entry *ent = NULL;
+        while (budget-- && (ent = sa_table_next(e->sas, &cur)) != NULL) {
+            if (now > ent->last_seen_us && now - ent->last_seen_us > idle)
+                expire_sa(e, ent, now);
+        }
+        e->expire_cursor = ent ? cur : 0;
+    }
+    uint32_t n = tunnel_table_slots(e->tunnels);
+    for (uint32_t s = 0; s < n; s++) {
+        struct tunnel *tu = tunnel_table_at(e->tunnels, s);
+        if (!tu)
+            continue;
+        eval_alert(e, tu, now);
+        if (idle && tu->origin == TUNNEL_DISCOVERED && tu->active_sas == 0 &&
+            now > tu->last_seen_us && now - tu->last_seen_us > idle) {
+            struct engine_event ev = { .kind = ENGINE_EV_TUNNEL_REMOVED, .time_us = now, .tunnel = tu };
+            emit(e, &ev);
+            tunnel_table_remove(e->tunnels, tu);
+        }
+    }
+}
+
+void engine_finish(struct engine *e)
+{
+    uint32_t cur = 0;
+    struct sa_entry *ent;
+    while ((ent = sa_table_next(e->sas, &cur)) != NULL) {
+        struct tunnel *tu = tunnel_table_at(e->tunnels, ent->tunnel);
+        uint64_t lost;
+        if (e->want_ranges) {
+            struct range_ctx rc = { e, ent, tu, e->now_us };
+            lost = rw_finish(&ent->rw, ent->bits, on_lost_range, &rc);
+        } else {
+            lost = rw_finish(&ent->rw, ent->bits, NULL, NULL);
+        }
+        if (tu && lost) {
+            if (ent->direction == SA_INBOUND)
+                tu->in.lost += lost;
+            else
+                tu->out.lost += lost;
+        }
+    }
+}
+
+int engine_reconfigure(struct engine *e, const struct idt_config *cfg)
+{
+    /* Remember each SA's tunnel by address pair, since slots move. */
+    if (tunnel_table_reconfigure(e->tunnels, cfg, e->now_us) < 0)
+        return -1;
+    e->cfg = cfg;
+    uint32_t n = tunnel_table_slots(e->tunnels);
+    for (uint32_t s = 0; s < n; s++) {
+        struct tunnel *tu = tunnel_table_at(e->tunnels, s);
+        if (tu)
+            tu->active_sas = 0;
+    }
+    uint32_t cur = 0;
+    struct sa_entry *ent;
+    while ((ent = sa_table_next(e->sas, &cur)) != NULL) {
+        struct idt_addr src = { .family = ent->key.family }, dst = { .family = ent->key.family };
+        memcpy(src.a, ent->key.src, 16);
+        memcpy(dst.a, ent->key.dst, 16);
+        struct tunnel *tu = tunnel_table_find(e->tunnels, &src, &dst);
+        if (tu) {
+            ent->tunnel = tunnel_table_slot(e->tunnels, tu);
+            ent->direction = idt_addr_eq(&dst, &tu->local) ? SA_INBOUND : SA_OUTBOUND;
+            tu->active_sas++;
+        } else if (!attach(e, ent, e->now_us)) {
+            sa_table_remove(e->sas, ent);
+        }
+    }
+    return 0;
+}

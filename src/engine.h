@@ -1,0 +1,94 @@
+/* engine.h - the analysis pipeline: frame -> parse -> SA -> replay window
+ * -> tunnel totals -> alert policy.  Pure module (no I/O, no clock): the
+ * capture thread and the offline reader feed it frames with timestamps,
+ * and it reports events through a callback.
+ */
+#ifndef IDT_ENGINE_H
+#define IDT_ENGINE_H
+
+#include <stdint.h>
+#include "config.h"
+#include "esp_parse.h"
+#include "sa_table.h"
+#include "tunnel_table.h"
+#include "alert.h"
+
+struct engine_stats {
+    uint64_t packets;           /* every frame */
+    uint64_t esp;               /* parsed as ESP */
+    uint64_t ignored;
+    uint64_t malformed;
+    uint64_t untracked_sas;     /* ESP packets of SAs not tracked (max_sas) */
+    uint64_t untracked_tunnels; /* ESP packets of pairs not tracked (max_tunnels) */
+    uint64_t pcap_drops;        /* set by the capture shell */
+    uint64_t sas_expired;
+};
+
+enum engine_event_kind {
+    ENGINE_EV_ALERT = 1,        /* tunnel alert: alert_event + figures */
+    ENGINE_EV_LOST,             /* a run of lost sequence numbers (event log) */
+    ENGINE_EV_LATE,             /* a late packet (event log) */
+    ENGINE_EV_SA_NEW,
+    ENGINE_EV_SA_EXPIRED,
+    ENGINE_EV_SA_UNTRACKED,     /* first refusal after the table filled up */
+    ENGINE_EV_TUNNEL_NEW,
+    ENGINE_EV_TUNNEL_REMOVED,
+};
+
+struct engine_event {
+    enum engine_event_kind kind;
+    uint64_t time_us;
+    const struct tunnel *tunnel;        /* may be NULL for SA_UNTRACKED */
+    const struct sa_entry *sa;          /* for SA/LOST/LATE events */
+    uint64_t first_seq, last_seq;       /* LOST/LATE */
+    enum alert_event alert;             /* ALERT */
+    struct alert_figures fig;           /* ALERT */
+};
+
+typedef void (*engine_event_cb)(void *ctx, const struct engine_event *ev);
+/* Is this address one of this host's?  (live mode direction) */
+typedef int (*engine_local_cb)(void *ctx, const struct idt_addr *a);
+
+struct engine {
+    const struct idt_config *cfg;
+    struct sa_table *sas;
+    struct tunnel_table *tunnels;
+    struct engine_stats st;
+    engine_event_cb on_event;
+    void *event_ctx;
+    engine_local_cb is_local;   /* NULL: offline rule (lower address is local) */
+    void *local_ctx;
+    int want_ranges;            /* emit LOST/LATE events (event log on) */
+    int dropping;               /* capture is dropping: flag loss */
+    uint64_t now_us;            /* last packet/tick time */
+    uint64_t last_tick_us;
+    uint32_t expire_cursor;
+    uint32_t tunnel_cursor;
+    uint32_t untracked_logged;
+};
+
+/* Create with cfg (which must outlive the engine, or be replaced with
+ * engine_reconfigure).  window overrides cfg->window when non-zero. */
+int engine_init(struct engine *e, const struct idt_config *cfg, uint32_t window,
+                uint64_t now_us);
+void engine_free(struct engine *e);
+
+/* One captured frame. */
+void engine_packet(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *data,
+                   uint32_t caplen, uint32_t wirelen);
+
+/* Periodic work (call about once a second of packet or wall time):
+ * alert evaluation for every tunnel, SA expiry, discovered tunnel aging. */
+void engine_tick(struct engine *e, uint64_t now_us);
+
+/* Offline end of stream: count the holes still inside every window. */
+void engine_finish(struct engine *e);
+
+/* Apply a new config (SIGHUP). Counters of surviving tunnels are kept. */
+int engine_reconfigure(struct engine *e, const struct idt_config *cfg);
+
+/* Direction of an SA within its tunnel: 1 inbound, 2 outbound. */
+#define SA_INBOUND 1
+#define SA_OUTBOUND 2
+
+#endif

@@ -1,0 +1,296 @@
+/* interactive.c - the "interactive" command: offline analysis of a capture
+ * file (-r), live console capture (-i), foreground MTU discovery (--mtu). */
+#include "idt_build.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "config.h"
+#include "engine.h"
+#include "event_log.h"
+#include "interactive.h"
+#include "log.h"
+#include "prober.h"
+#include "report.h"
+
+int load_config_for_command(const char *path, int explicit_path, struct idt_config *cfg)
+{
+    char err[512];
+    if (!explicit_path && access(path, F_OK) != 0) {
+        config_defaults(cfg);
+        return 0;
+    }
+    if (config_load(path, cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "ipsecdiagtool: %s\n", err);
+        return 2;
+    }
+    return 0;
+}
+
+struct session {
+    struct engine eng;
+    struct event_log *elog;
+    struct report_alert *alerts;
+    size_t nalerts, cap;
+    int live;
+};
+
+static void on_event(void *ctx, const struct engine_event *ev)
+{
+    struct session *s = ctx;
+    if (ev->kind == ENGINE_EV_ALERT) {
+        if (s->nalerts == s->cap) {
+            size_t ncap = s->cap ? s->cap * 2 : 16;
+            struct report_alert *a = realloc(s->alerts, ncap * sizeof *a);
+            if (!a)
+                return;
+            s->alerts = a;
+            s->cap = ncap;
+        }
+        struct report_alert *a = &s->alerts[s->nalerts++];
+        memset(a, 0, sizeof *a);
+        a->time_us = ev->time_us;
+        a->index = ev->tunnel->index;
+        snprintf(a->tunnel, sizeof a->tunnel, "%s", ev->tunnel->name);
+        a->event = ev->alert;
+        a->lost = ev->fig.lost;
+        a->interval_s = ev->fig.interval_s;
+        a->rate_ppm = ev->fig.rate_ppm;
+        if (s->live)
+            printf("ALERT %s tunnel %s: lost=%llu interval=%us rate_ppm=%u\n",
+                   alert_event_name(ev->alert), ev->tunnel->name,
+                   (unsigned long long)ev->fig.lost, ev->fig.interval_s, ev->fig.rate_ppm);
+    } else if ((ev->kind == ENGINE_EV_LOST || ev->kind == ENGINE_EV_LATE) && s->elog && ev->sa) {
+        struct idt_addr src = { .family = ev->sa->key.family }, dst = { .family = ev->sa->key.family };
+        memcpy(src.a, ev->sa->key.src, 16);
+        memcpy(dst.a, ev->sa->key.dst, 16);
+        event_log_gap(s->elog, ev->time_us, ev->tunnel ? ev->tunnel->name : "", &src, &dst,
+                      ev->sa->key.spi, ev->first_seq, ev->last_seq,
+                      ev->kind == ENGINE_EV_LOST ? "lost" : "late");
+    }
+}
+
+static volatile sig_atomic_t g_stop;
+static pcap_t *g_live;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+    if (g_live)
+        pcap_breakloop(g_live);
+}
+
+static int run_offline(struct session *s, const char *file, int json)
+{
+    char errbuf[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(file, errbuf);
+    if (!p) {
+        fprintf(stderr, "ipsecdiagtool: %s: cannot read capture: %s\n", file, errbuf);
+        return 1;
+    }
+    int dlt = pcap_datalink(p);
+    if (!esp_dlt_supported(dlt)) {
+        fprintf(stderr, "ipsecdiagtool: %s: unsupported link type %d (%s)\n", file, dlt,
+                pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "unknown");
+        pcap_close(p);
+        return 1;
+    }
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int r;
+    int first = 1;
+    while ((r = pcap_next_ex(p, &h, &data)) == 1) {
+        uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000ULL + (uint64_t)h->ts.tv_usec;
+        if (first) {
+            s->eng.now_us = s->eng.last_tick_us = ts;
+            first = 0;
+        }
+        engine_packet(&s->eng, dlt, ts, data, h->caplen, h->len);
+    }
+    if (r == -1) {
+        fprintf(stderr, "ipsecdiagtool: %s: read error: %s\n", file, pcap_geterr(p));
+        pcap_close(p);
+        return 1;
+    }
+    pcap_close(p);
+    engine_finish(&s->eng);
+    event_log_flush(s->elog);
+    if (json)
+        report_json(stdout, &s->eng, s->alerts, s->nalerts);
+    else
+        report_text(stdout, &s->eng, s->alerts, s->nalerts);
+    return 0;
+}
+
+static int run_live(struct session *s, const char *iface, const struct idt_config *cfg, int json)
+{
+    char err[PCAP_ERRBUF_SIZE + 256];
+    pcap_t *p = capture_open_live(iface, cfg->snaplen, cfg->buffer_kb, err, sizeof err);
+    if (!p) {
+        fprintf(stderr, "ipsecdiagtool: %s\n", err);
+        return 1;
+    }
+    int dlt = pcap_datalink(p);
+    s->live = 1;
+    s->eng.is_local = capture_addr_is_local;
+    g_live = p;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    uint64_t next_print = capture_now_us() + 2000000ULL;
+    fprintf(stderr, "capturing on %s (link type %s); Ctrl-C to stop\n", iface,
+            pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
+    while (!g_stop) {
+        struct pcap_pkthdr *h;
+        const u_char *data;
+        int r = pcap_next_ex(p, &h, &data);
+        if (r == 1) {
+            uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000ULL + (uint64_t)h->ts.tv_usec;
+            engine_packet(&s->eng, dlt, ts, data, h->caplen, h->len);
+        } else if (r < 0) {
+            if (!g_stop)
+                fprintf(stderr, "ipsecdiagtool: %s: capture error: %s\n", iface, pcap_geterr(p));
+            break;
+        }
+        uint64_t now = capture_now_us();
+        if (now >= next_print) {
+            struct pcap_stat ps;
+            if (pcap_stats(p, &ps) == 0)
+                s->eng.st.pcap_drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+            engine_tick(&s->eng, now);
+            if (!json) {
+                fputs("\n", stdout);
+                report_live(stdout, &s->eng);
+                fflush(stdout);
+            }
+            next_print = now + 2000000ULL;
+        }
+    }
+    struct pcap_stat ps;
+    if (pcap_stats(p, &ps) == 0)
+        s->eng.st.pcap_drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+    g_live = NULL;
+    pcap_close(p);
+    event_log_flush(s->elog);
+    if (json)
+        report_json(stdout, &s->eng, s->alerts, s->nalerts);
+    else {
+        fputs("\nFinal report\n", stdout);
+        report_text(stdout, &s->eng, s->alerts, s->nalerts);
+    }
+    return 0;
+}
+
+int interactive_main(int argc, char **argv, const char *default_config)
+{
+    enum { OPT_WINDOW = 256, OPT_JSON, OPT_MTU, OPT_EVLOG };
+    static const struct option lo[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "read", required_argument, NULL, 'r' },
+        { "interface", required_argument, NULL, 'i' },
+        { "window", required_argument, NULL, OPT_WINDOW },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "mtu", no_argument, NULL, OPT_MTU },
+        { "event-log", required_argument, NULL, OPT_EVLOG },
+        { "debug", no_argument, NULL, 'd' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *cpath = default_config, *file = NULL, *iface = NULL, *evlog = NULL;
+    int explicit_cfg = 0, json = 0, mtu = 0, debug = 0;
+    long window = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+c:r:i:dh", lo, NULL)) != -1) {
+        switch (c) {
+        case 'c': cpath = optarg; explicit_cfg = 1; break;
+        case 'r': file = optarg; break;
+        case 'i': iface = optarg; break;
+        case 'd': debug = 1; break;
+        case OPT_JSON: json = 1; break;
+        case OPT_MTU: mtu = 1; break;
+        case OPT_EVLOG: evlog = optarg; break;
+        case OPT_WINDOW: {
+            char *end;
+            errno = 0;
+            window = strtol(optarg, &end, 10);
+            if (errno || *end || window < 32 || window > 4096) {
+                fprintf(stderr, "ipsecdiagtool: --window: '%s' is not a number in 32..4096\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'h':
+            printf("Usage: ipsecdiagtool interactive [-c FILE] (-r FILE.pcap | -i IFACE) "
+                   "[--window N] [--json] [--event-log FILE]\n"
+                   "       ipsecdiagtool interactive [-c FILE] --mtu [TUNNEL]\n");
+            return 0;
+        default:
+            fprintf(stderr, "Usage: ipsecdiagtool interactive [-c FILE] (-r FILE.pcap | -i IFACE) "
+                    "[--window N] [--json] | --mtu [TUNNEL]\n");
+            return 2;
+        }
+    }
+    const char *tunnel = NULL;
+    if (mtu && optind < argc)
+        tunnel = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "ipsecdiagtool: interactive: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if ((file != NULL) + (iface != NULL) + mtu != 1) {
+        fprintf(stderr, "ipsecdiagtool: interactive: give exactly one of -r FILE, -i IFACE or --mtu\n");
+        return 2;
+    }
+    log_open(LOG_TO_STDERR, LOG_DAEMON, debug);
+
+    struct idt_config cfg;
+    int rc = load_config_for_command(cpath, explicit_cfg, &cfg);
+    if (rc)
+        return rc;
+    if (mtu) {
+        rc = prober_run_foreground(&cfg, tunnel);
+        config_free(&cfg);
+        return rc;
+    }
+    if (file)
+        cfg.sa_idle_timeout = 0;    /* offline: nothing expires, the file is one stream */
+
+    struct session s;
+    memset(&s, 0, sizeof s);
+    if (engine_init(&s.eng, &cfg, (uint32_t)window, 0) < 0) {
+        fprintf(stderr, "ipsecdiagtool: out of memory for %u SAs\n", cfg.max_sas);
+        config_free(&cfg);
+        return 1;
+    }
+    s.eng.on_event = on_event;
+    s.eng.event_ctx = &s;
+    if (!evlog && cfg.event_log[0])
+        evlog = cfg.event_log;
+    if (evlog) {
+        char err[512];
+        s.elog = event_log_open(evlog, err, sizeof err);
+        if (!s.elog) {
+            fprintf(stderr, "ipsecdiagtool: %s\n", err);
+            engine_free(&s.eng);
+            config_free(&cfg);
+            return 1;
+        }
+        s.eng.want_ranges = 1;
+    }
+    rc = file ? run_offline(&s, file, json) : run_live(&s, iface, &cfg, json);
+    event_log_close(s.elog);
+    engine_free(&s.eng);
+    free(s.alerts);
+    config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,382 @@
+/* mib.c - the IPSECDIAG-MIB objects: globals, tunnel table and SA table,
+ * read from the current snapshot; MTU columns from the agent's own state. */
+#include "idt_build.h"
+#include "mib.h"
+#include "mib_oids.h"
+#include "mib_table.h"
+#include "snapshot.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct mtu_row {
+    uint32_t index;
+    char name[IDT_NAME_MAX];
+    int has_mtu;
+    int status;
+    uint32_t mtu;
+    uint32_t probes;
+    uint64_t last_run_us;
+};
+
+static struct mtu_row *g_mtu;
+static size_t g_nmtu;
+static mib_mtu_start_fn g_on_start;
+static uint64_t g_start_us;
+
+void mib_set_start_time(uint64_t realtime_us)
+{
+    g_start_us = realtime_us;
+}
+
+uint32_t mib_timestamp(uint64_t us)
+{
+    if (!us || us <= g_start_us)
+        return 0;
+    uint64_t cs = (us - g_start_us) / 10000ULL;
+    return cs > UINT32_MAX ? UINT32_MAX : (uint32_t)cs;
+}
+
+static int cmp_mtu(const void *a, const void *b)
+{
+    const struct mtu_row *x = a, *y = b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+void mib_set_config(const struct idt_config *cfg)
+{
+    struct mtu_row *n = calloc(cfg->ntunnels ? cfg->ntunnels : 1, sizeof *n);
+    if (!n) {
+        log_err("out of memory for the MTU state table");
+        return;
+    }
+    for (size_t i = 0; i < cfg->ntunnels; i++) {
+        const struct idt_tunnel_conf *tc = &cfg->tunnels[i];
+        n[i].index = tc->index;
+        memcpy(n[i].name, tc->name, sizeof n[i].name);
+        n[i].has_mtu = tc->mtu.enabled;
+        n[i].status = IDT_MTU_STATUS_NEVERRUN;
+        for (size_t k = 0; k < g_nmtu; k++) {
+            if (!strcmp(g_mtu[k].name, tc->name)) {
+                n[i].status = g_mtu[k].status;
+                n[i].mtu = g_mtu[k].mtu;
+                n[i].probes = g_mtu[k].probes;
+                n[i].last_run_us = g_mtu[k].last_run_us;
+                break;
+            }
+        }
+    }
+    qsort(n, cfg->ntunnels, sizeof *n, cmp_mtu);
+    free(g_mtu);
+    g_mtu = n;
+    g_nmtu = cfg->ntunnels;
+}
+
+static struct mtu_row *mtu_find(uint32_t index)
+{
+    size_t lo = 0, hi = g_nmtu;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g_mtu[mid].index < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < g_nmtu && g_mtu[lo].index == index ? &g_mtu[lo] : NULL;
+}
+
+void mib_mtu_running(uint32_t index)
+{
+    struct mtu_row *m = mtu_find(index);
+    if (m)
+        m->status = IDT_MTU_STATUS_RUNNING;
+}
+
+void mib_mtu_result(uint32_t index, int ok, uint32_t mtu, uint32_t probes, uint64_t when_us)
+{
+    struct mtu_row *m = mtu_find(index);
+    if (!m)
+        return;
+    m->status = ok ? IDT_MTU_STATUS_SUCCEEDED : IDT_MTU_STATUS_FAILED;
+    if (ok)
+        m->mtu = mtu;
+    m->probes += probes;
+    m->last_run_us = when_us;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static void v_c64(struct mib_val *v, uint64_t x)
+{
+    v->type = ASN_COUNTER64;
+    v->c64.high = (u_long)(x >> 32);
+    v->c64.low = (u_long)(x & 0xffffffffu);
+}
+
+static void v_int(struct mib_val *v, long x)
+{
+    v->type = ASN_INTEGER;
+    v->i = x;
+}
+
+static void v_uns(struct mib_val *v, u_char type, uint32_t x)
+{
+    v->type = type;
+    v->i = (long)x;
+}
+
+static void v_addrtype(struct mib_val *v, const struct idt_addr *a)
+{
+    v_int(v, a->family == 6 ? IDT_INET_ADDR_TYPE_IPV6 : IDT_INET_ADDR_TYPE_IPV4);
+}
+
+static void v_addr(struct mib_val *v, const struct idt_addr *a)
+{
+    v->type = ASN_OCTET_STR;
+    v->ptr = a->a;
+    v->len = a->family == 6 ? 16 : 4;
+}
+
+static void *snap_open(void)
+{
+    return snapshot_acquire();
+}
+
+static void snap_close(void *ctx)
+{
+    snapshot_release(ctx);
+}
+
+static int check_start(const netsnmp_variable_list *var)
+{
+    if (var->type != ASN_INTEGER)
+        return SNMP_ERR_WRONGTYPE;
+    if (var->val_len != sizeof(long))
+        return SNMP_ERR_WRONGLENGTH;
+    long v = *var->val.integer;
+    if (v == IDT_MTU_DISCOVER_START)
+        return SNMP_ERR_NOERROR;
+    if (v == IDT_MTU_DISCOVER_IDLE)
+        log_info("SET idle(1) refused: it is the read-back value only; set start(2) to start MTU discovery");
+    return SNMP_ERR_WRONGVALUE;
+}
+
+/* ------------------------------------------------------------ globals */
+
+static int glob_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
+{
+    const struct snapshot *s = ctx;
+    static const struct engine_stats zero;
+    const struct engine_stats *st = s ? &s->st : &zero;
+    (void)row;
+    switch (col) {
+    case IDT_SCALAR_CAPTUREDPKTS: v_c64(v, st->packets); break;
+    case IDT_SCALAR_ESPPKTS: v_c64(v, st->esp); break;
+    case IDT_SCALAR_MALFORMEDPKTS: v_c64(v, st->malformed); break;
+    case IDT_SCALAR_CAPTUREDROPS: v_c64(v, st->pcap_drops); break;
+    case IDT_SCALAR_ACTIVESAS: v_uns(v, ASN_GAUGE, s ? s->active_sas : 0); break;
+    case IDT_SCALAR_REPLAYWINDOW: v_uns(v, ASN_UNSIGNED, s ? s->window : 0); break;
+    case IDT_SCALAR_MTUDISCOVERALL: v_int(v, IDT_MTU_DISCOVER_IDLE); break;
+    case IDT_SCALAR_UNTRACKEDSAS: v_c64(v, st->untracked_sas); break;
+    case IDT_SCALAR_IGNOREDPKTS: v_c64(v, st->ignored); break;
+    case IDT_SCALAR_CAPTUREISDROPPING:
+        v_int(v, s && s->dropping ? IDT_TRUTH_TRUE : IDT_TRUTH_FALSE);
+        break;
+    case IDT_SCALAR_UNTRACKEDTUNNELS: v_c64(v, st->untracked_tunnels); break;
+    default: return -1;
+    }
+    if (col == IDT_SCALAR_REPLAYWINDOW && !s)
+        return -1;
+    return 0;
+}
+
+static int glob_check(void *ctx, size_t row, unsigned col, const netsnmp_variable_list *var)
+{
+    (void)ctx;
+    (void)row;
+    if (col != IDT_SCALAR_MTUDISCOVERALL)
+        return SNMP_ERR_NOTWRITABLE;
+    return check_start(var);
+}
+
+static void glob_commit(void *ctx, size_t row, unsigned col, const netsnmp_variable_list *var)
+{
+    (void)ctx;
+    (void)row;
+    (void)var;
+    if (col == IDT_SCALAR_MTUDISCOVERALL && g_on_start)
+        g_on_start(0);
+}
+
+/* ------------------------------------------------------------ tunnel table */
+
+static size_t tun_nrows(void *ctx)
+{
+    const struct snapshot *s = ctx;
+    return s ? s->ntun : 0;
+}
+
+static void tun_index(void *ctx, size_t row, oid *idx)
+{
+    const struct snapshot *s = ctx;
+    idx[0] = s->tun[row].index;
+}
+
+static int tun_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
+{
+    const struct snapshot *s = ctx;
+    const struct snap_tunnel *t = &s->tun[row];
+    const struct mtu_row *m = mtu_find(t->index);
+    switch (col) {
+    case IDT_COL_TUNNEL_NAME:
+        v->type = ASN_OCTET_STR;
+        v->ptr = t->name;
+        v->len = strlen(t->name);
+        break;
+    case IDT_COL_TUNNEL_ORIGIN: v_int(v, t->origin); break;
+    case IDT_COL_TUNNEL_LOCALADDRTYPE: v_addrtype(v, &t->local); break;
+    case IDT_COL_TUNNEL_LOCALADDR: v_addr(v, &t->local); break;
+    case IDT_COL_TUNNEL_REMOTEADDRTYPE: v_addrtype(v, &t->remote); break;
+    case IDT_COL_TUNNEL_REMOTEADDR: v_addr(v, &t->remote); break;
+    case IDT_COL_TUNNEL_ACTIVESAS: v_uns(v, ASN_GAUGE, t->active_sas); break;
+    case IDT_COL_TUNNEL_INPKTS: v_c64(v, t->in.received); break;
+    case IDT_COL_TUNNEL_LOSTPKTS: v_c64(v, t->in.lost); break;
+    case IDT_COL_TUNNEL_LATEPKTS: v_c64(v, t->in.late); break;
+    case IDT_COL_TUNNEL_DUPLICATEPKTS: v_c64(v, t->in.duplicate); break;
+    case IDT_COL_TUNNEL_REORDEREDPKTS: v_c64(v, t->in.reordered); break;
+    case IDT_COL_TUNNEL_LOSSRATE: v_uns(v, ASN_UNSIGNED, t->loss_rate_ppm); break;
+    case IDT_COL_TUNNEL_LOSSALARM:
+        v_int(v, t->alarm ? IDT_LOSS_ALARM_ALARM : IDT_LOSS_ALARM_NORMAL);
+        break;
+    case IDT_COL_TUNNEL_DISCONTINUITYTIME:
+        v_uns(v, ASN_TIMETICKS, mib_timestamp(t->created_us));
+        break;
+    case IDT_COL_TUNNEL_MTUSTATUS: v_int(v, m ? m->status : IDT_MTU_STATUS_NEVERRUN); break;
+    case IDT_COL_TUNNEL_MTU: v_uns(v, ASN_UNSIGNED, m ? m->mtu : 0); break;
+    case IDT_COL_TUNNEL_MTULASTRUN:
+        v_uns(v, ASN_TIMETICKS, m ? mib_timestamp(m->last_run_us) : 0);
+        break;
+    case IDT_COL_TUNNEL_MTUPROBESSENT: v_uns(v, ASN_COUNTER, m ? m->probes : 0); break;
+    case IDT_COL_TUNNEL_MTUDISCOVER: v_int(v, IDT_MTU_DISCOVER_IDLE); break;
+    case IDT_COL_TUNNEL_INTERVALLOSTPKTS: v_uns(v, ASN_GAUGE, t->interval_lost); break;
+    case IDT_COL_TUNNEL_LOSTWHILEDROPPING: v_c64(v, t->lost_while_dropping); break;
+    default: return -1;
+    }
+    return 0;
+}
+
+static int tun_check(void *ctx, size_t row, unsigned col, const netsnmp_variable_list *var)
+{
+    const struct snapshot *s = ctx;
+    if (col != IDT_COL_TUNNEL_MTUDISCOVER)
+        return SNMP_ERR_NOTWRITABLE;
+    int e = check_start(var);
+    if (e != SNMP_ERR_NOERROR)
+        return e;
+    const struct mtu_row *m = mtu_find(s->tun[row].index);
+    if (!m || !m->has_mtu) {
+        log_info("SET start(2) refused on tunnel %s: it has no mtu block in the configuration",
+                 s->tun[row].name);
+        return SNMP_ERR_INCONSISTENTVALUE;
+    }
+    return SNMP_ERR_NOERROR;
+}
+
+static void tun_commit(void *ctx, size_t row, unsigned col, const netsnmp_variable_list *var)
+{
+    const struct snapshot *s = ctx;
+    (void)var;
+    if (col == IDT_COL_TUNNEL_MTUDISCOVER && g_on_start)
+        g_on_start(s->tun[row].index);
+}
+
+/* ------------------------------------------------------------ SA table */
+
+static size_t sa_nrows(void *ctx)
+{
+    const struct snapshot *s = ctx;
+    return s ? s->nsa : 0;
+}
+
+static void sa_index(void *ctx, size_t row, oid *idx)
+{
+    const struct snapshot *s = ctx;
+    idx[0] = s->sa[row].tindex;
+    idx[1] = s->sa[row].dir;
+    idx[2] = s->sa[row].spi;
+}
+
+static int sa_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
+{
+    const struct snapshot *s = ctx;
+    const struct snap_sa *a = &s->sa[row];
+    switch (col) {
+    case IDT_COL_SA_ENCAP:
+        v_int(v, a->encap == 2 ? IDT_SA_ENCAP_UDPESP : IDT_SA_ENCAP_ESP);
+        break;
+    case IDT_COL_SA_SRCADDRTYPE: v_addrtype(v, &a->src); break;
+    case IDT_COL_SA_SRCADDR: v_addr(v, &a->src); break;
+    case IDT_COL_SA_DSTADDRTYPE: v_addrtype(v, &a->dst); break;
+    case IDT_COL_SA_DSTADDR: v_addr(v, &a->dst); break;
+    case IDT_COL_SA_PKTS: v_c64(v, a->c.received); break;
+    case IDT_COL_SA_LOSTPKTS: v_c64(v, a->c.lost); break;
+    case IDT_COL_SA_LATEPKTS: v_c64(v, a->c.late); break;
+    case IDT_COL_SA_DUPLICATEPKTS: v_c64(v, a->c.duplicate); break;
+    case IDT_COL_SA_REORDEREDPKTS: v_c64(v, a->c.reordered); break;
+    case IDT_COL_SA_HIGHESTSEQ: v_c64(v, a->high); break;
+    case IDT_COL_SA_FIRSTSEEN: v_uns(v, ASN_TIMETICKS, mib_timestamp(a->first_us)); break;
+    case IDT_COL_SA_LASTSEEN: v_uns(v, ASN_TIMETICKS, mib_timestamp(a->last_us)); break;
+    default: return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ registration */
+
+static struct mib_table_def g_globals = {
+    .name = "ipsecDiagGlobals",
+    .root = { IDT_OID_GLOBALS }, .root_len = IDT_OID_GLOBALS_LEN,
+    .has_entry = 0, .first_col = IDT_SCALAR_MIN, .last_col = IDT_SCALAR_MAX, .nidx = 1,
+    .open = snap_open, .close = snap_close,
+    .cell = glob_cell, .check = glob_check, .commit = glob_commit,
+};
+
+static struct mib_table_def g_tunnels = {
+    .name = "ipsecDiagTunnelTable",
+    .root = { IDT_OID_TUNNEL_TABLE }, .root_len = IDT_OID_TUNNEL_TABLE_LEN,
+    .has_entry = 1, .first_col = IDT_COL_TUNNEL_MIN, .last_col = IDT_COL_TUNNEL_MAX,
+    .nidx = IDT_TUNNEL_INDEX_LEN,
+    .open = snap_open, .close = snap_close, .nrows = tun_nrows, .row_index = tun_index,
+    .cell = tun_cell, .check = tun_check, .commit = tun_commit,
+};
+
+static struct mib_table_def g_sas = {
+    .name = "ipsecDiagSaTable",
+    .root = { IDT_OID_SA_TABLE }, .root_len = IDT_OID_SA_TABLE_LEN,
+    .has_entry = 1, .first_col = IDT_COL_SA_MIN, .last_col = IDT_COL_SA_MAX,
+    .nidx = IDT_SA_INDEX_LEN,
+    .open = snap_open, .close = snap_close, .nrows = sa_nrows, .row_index = sa_index,
+    .cell = sa_cell,
+};
+
+int mib_init(mib_mtu_start_fn on_start)
+{
+    g_on_start = on_start;
+    if (mib_table_register(&g_globals) < 0 || mib_table_register(&g_tunnels) < 0 ||
+        mib_table_register(&g_sas) < 0) {
+        log_err("cannot register IPSECDIAG-MIB handlers");
+        return -1;
+    }
+    return 0;
+}
+
+void mib_shutdown(void)
+{
+    mib_table_unregister(&g_globals);
+    mib_table_unregister(&g_tunnels);
+    mib_table_unregister(&g_sas);
+    free(g_mtu);
+    g_mtu = NULL;
+    g_nmtu = 0;
+}

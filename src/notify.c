@@ -1,0 +1,116 @@
+/* notify.c - build and send the IPSECDIAG-MIB notifications.  Varbinds
+ * carry full instance OIDs (column OID + tunnel index). */
+#include "idt_build.h"
+#include "agent.h"
+#include "mib_oids.h"
+#include "notify.h"
+#include "log.h"
+
+#include <string.h>
+
+static int g_enabled = 1;
+
+void notify_set_enabled(int enabled)
+{
+    g_enabled = enabled;
+}
+
+static const oid snmptrap_oid[] = { 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 };
+
+static int ready(const char *what)
+{
+    if (!g_enabled)
+        return 0;
+    if (!agent_connected()) {
+        log_info("notification %s not sent: the master agent is unreachable", what);
+        return 0;
+    }
+    return 1;
+}
+
+static void add_trap_oid(netsnmp_variable_list **vars, unsigned notif)
+{
+    oid n[] = { IDT_OID_NOTIFICATIONS, 0 };
+    n[IDT_OID_NOTIFICATIONS_LEN] = notif;
+    snmp_varlist_add_variable(vars, snmptrap_oid, OID_LENGTH(snmptrap_oid), ASN_OBJECT_ID,
+                              (const u_char *)n, sizeof n);
+}
+
+static void add_col(netsnmp_variable_list **vars, unsigned col, uint32_t index, u_char type,
+                    const void *val, size_t len)
+{
+    oid o[] = { IDT_OID_TUNNEL_ENTRY, 0, 0 };
+    o[IDT_OID_TUNNEL_ENTRY_LEN] = col;
+    o[IDT_OID_TUNNEL_ENTRY_LEN + 1] = index;
+    snmp_varlist_add_variable(vars, o, OID_LENGTH(o), type, val, len);
+}
+
+static void add_c64(netsnmp_variable_list **vars, unsigned col, uint32_t index, uint64_t v)
+{
+    struct counter64 c = { .high = (u_long)(v >> 32), .low = (u_long)(v & 0xffffffffu) };
+    add_col(vars, col, index, ASN_COUNTER64, &c, sizeof c);
+}
+
+static void add_u32(netsnmp_variable_list **vars, unsigned col, uint32_t index, u_char type,
+                    uint32_t v)
+{
+    u_long u = v;
+    add_col(vars, col, index, type, &u, sizeof u);
+}
+
+static void add_name(netsnmp_variable_list **vars, const struct msg *m)
+{
+    add_col(vars, IDT_COL_TUNNEL_NAME, m->index, ASN_OCTET_STR, m->name, strlen(m->name));
+}
+
+int notify_loss(const struct msg *m, int exceeded)
+{
+    if (!ready(exceeded ? "ipsecDiagLossThresholdExceeded" : "ipsecDiagLossThresholdCleared"))
+        return 0;
+    netsnmp_variable_list *vars = NULL;
+    add_trap_oid(&vars, exceeded ? IDT_NOTIF_LOSSTHRESHOLDEXCEEDED : IDT_NOTIF_LOSSTHRESHOLDCLEARED);
+    add_name(&vars, m);
+    add_c64(&vars, IDT_COL_TUNNEL_LOSTPKTS, m->index, m->total_lost);
+    add_u32(&vars, IDT_COL_TUNNEL_INTERVALLOSTPKTS, m->index, ASN_GAUGE,
+            m->lost > UINT32_MAX ? UINT32_MAX : (uint32_t)m->lost);
+    add_u32(&vars, IDT_COL_TUNNEL_LOSSRATE, m->index, ASN_UNSIGNED, m->rate_ppm);
+    agent_send_notification(vars);
+    snmp_free_varbind(vars);
+    return 1;
+}
+
+int notify_mtu(const struct msg *m)
+{
+    if (!ready(m->ok ? "ipsecDiagMtuDiscoveryCompleted" : "ipsecDiagMtuDiscoveryFailed"))
+        return 0;
+    netsnmp_variable_list *vars = NULL;
+    add_trap_oid(&vars, m->ok ? IDT_NOTIF_MTUDISCOVERYCOMPLETED : IDT_NOTIF_MTUDISCOVERYFAILED);
+    add_name(&vars, m);
+    if (m->ok) {
+        add_u32(&vars, IDT_COL_TUNNEL_MTU, m->index, ASN_UNSIGNED, m->mtu);
+    } else {
+        long st = IDT_MTU_STATUS_FAILED;
+        add_col(&vars, IDT_COL_TUNNEL_MTUSTATUS, m->index, ASN_INTEGER, &st, sizeof st);
+    }
+    agent_send_notification(vars);
+    snmp_free_varbind(vars);
+    return 1;
+}
+
+int notify_dropping(const struct msg *m)
+{
+    if (!ready("ipsecDiagCaptureDropping"))
+        return 0;
+    netsnmp_variable_list *vars = NULL;
+    add_trap_oid(&vars, IDT_NOTIF_CAPTUREDROPPING);
+    oid drops[] = { IDT_OID_GLOBALS, IDT_SCALAR_CAPTUREDROPS, 0 };
+    oid capd[] = { IDT_OID_GLOBALS, IDT_SCALAR_CAPTUREDPKTS, 0 };
+    struct counter64 d = { .high = (u_long)(m->drops >> 32), .low = (u_long)(m->drops & 0xffffffffu) };
+    struct counter64 c = { .high = (u_long)(m->captured >> 32),
+                           .low = (u_long)(m->captured & 0xffffffffu) };
+    snmp_varlist_add_variable(&vars, drops, OID_LENGTH(drops), ASN_COUNTER64, &d, sizeof d);
+    snmp_varlist_add_variable(&vars, capd, OID_LENGTH(capd), ASN_COUNTER64, &c, sizeof c);
+    agent_send_notification(vars);
+    snmp_free_varbind(vars);
+    return 1;
+}

@@ -1,0 +1,14 @@
+/* notify.h - IPSECDIAG-MIB notifications (agent thread only). */
+#ifndef IDT_NOTIFY_H
+#define IDT_NOTIFY_H
+
+#include "queue.h"
+
+/* Each returns 1 if a notification was handed to the master, 0 if not
+ * (traps disabled or master unreachable). */
+int notify_loss(const struct msg *m, int exceeded);
+int notify_mtu(const struct msg *m);
+int notify_dropping(const struct msg *m);
+void notify_set_enabled(int enabled);
+
+#endif

@@ -1,0 +1,192 @@
+/* privs.c - switch from root to the service user keeping CAP_NET_RAW
+ * (and optionally CAP_NET_ADMIN); check AgentX socket permissions. */
+#include "idt_build.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <sys/capability.h>
+
+#include "privs.h"
+
+int privs_running_as_root(void)
+{
+    return geteuid() == 0;
+}
+
+/* Set the permitted and effective sets to exactly keep[0..n). */
+static int set_caps(const cap_value_t *keep, int n)
+{
+    cap_t caps = cap_init();   /* all clear */
+    if (!caps)
+        return -1;
+    int rc = 0;
+    if (n > 0 && (cap_set_flag(caps, CAP_PERMITTED, n, keep, CAP_SET) < 0 ||
+                  cap_set_flag(caps, CAP_EFFECTIVE, n, keep, CAP_SET) < 0))
+        rc = -1;
+    if (rc == 0 && cap_set_proc(caps) < 0)
+        rc = -1;
+    int e = errno;
+    cap_free(caps);
+    errno = e;
+    return rc;
+}
+
+int privs_drop(const char *user, int keep_net_admin, char *err, size_t errlen)
+{
+    cap_value_t keep[2];
+    int nkeep = 0;
+    keep[nkeep++] = CAP_NET_RAW;
+    if (keep_net_admin)
+        keep[nkeep++] = CAP_NET_ADMIN;
+
+    if (!user || !*user) {
+        snprintf(err, errlen, "cannot switch user: no user name given");
+        return -1;
+    }
+    if (geteuid() != 0) {
+        snprintf(err, errlen, "cannot switch to user %s: not running as root", user);
+        return -1;
+    }
+    errno = 0;
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        if (errno != 0 && errno != ENOENT && errno != ESRCH)
+            snprintf(err, errlen, "cannot switch to user %s: user lookup failed: %s",
+                     user, strerror(errno));
+        else
+            snprintf(err, errlen,
+                     "cannot switch to user %s: no such user (create it with: "
+                     "useradd --system --no-create-home --shell /usr/sbin/nologin "
+                     "--user-group %s)", user, user);
+        return -1;
+    }
+    uid_t uid = pw->pw_uid;
+    gid_t gid = pw->pw_gid;
+    if (uid == 0) {
+        snprintf(err, errlen, "refusing to switch to user %s: it has uid 0", user);
+        return -1;
+    }
+
+    /* Bounding set: drop all but the kept ones while CAP_SETPCAP is still
+     * ours.  EINVAL: a capability the kernel does not know; EPERM: we have
+     * no CAP_SETPCAP (e.g. some containers) - the permitted set below is
+     * what matters, the bounding set only limits future execs. */
+    for (cap_value_t c = 0; c <= CAP_LAST_CAP + 32; c++) {
+        int kept = 0;
+        for (int i = 0; i < nkeep; i++)
+            kept |= keep[i] == c;
+        if (kept)
+            continue;
+        if (prctl(PR_CAPBSET_READ, (unsigned long)c, 0, 0, 0) <= 0)
+            continue;
+        if (cap_drop_bound(c) < 0 && errno != EPERM && errno != EINVAL) {
+            snprintf(err, errlen, "cannot drop capability %d from the bounding set: %s",
+                     (int)c, strerror(errno));
+            return -1;
+        }
+    }
+
+    if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0) {
+        snprintf(err, errlen, "prctl(PR_SET_KEEPCAPS): %s", strerror(errno));
+        return -1;
+    }
+    if (initgroups(user, gid) < 0) {
+        snprintf(err, errlen, "cannot switch to user %s: initgroups: %s", user,
+                 strerror(errno));
+        return -1;
+    }
+    if (setresgid(gid, gid, gid) < 0) {
+        snprintf(err, errlen, "cannot switch to user %s: setresgid(%lu): %s", user,
+                 (unsigned long)gid, strerror(errno));
+        return -1;
+    }
+    if (setresuid(uid, uid, uid) < 0) {
+        snprintf(err, errlen, "cannot switch to user %s: setresuid(%lu): %s", user,
+                 (unsigned long)uid, strerror(errno));
+        return -1;
+    }
+    /* After setuid with KEEPCAPS: permitted kept, effective cleared.  Now
+     * keep only what we need, effective too. */
+    if (set_caps(keep, nkeep) < 0) {
+        snprintf(err, errlen, "cannot set capabilities for user %s: %s", user,
+                 strerror(errno));
+        return -1;
+    }
+    (void)prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L);
+#ifdef PR_CAP_AMBIENT
+    (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L);
+#endif
+
+    /* Verify: no way back to root, and the ids are what we asked for. */
+    if (setuid(0) == 0 || seteuid(0) == 0) {
+        snprintf(err, errlen, "privilege drop to user %s failed: could regain root", user);
+        return -1;
+    }
+    if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid) {
+        snprintf(err, errlen, "privilege drop to user %s failed: ids did not change", user);
+        return -1;
+    }
+    return 0;
+}
+
+enum privs_agentx privs_check_agentx_socket(const char *spec, const char *group,
+                                            char *msg, size_t msglen)
+{
+    const char *path;
+    if (msglen)
+        msg[0] = '\0';
+    if (!spec || !*spec)
+        path = PRIVS_AGENTX_DEFAULT_SOCKET;
+    else if (!strncmp(spec, "unix:", 5))
+        path = spec + 5;
+    else if (spec[0] == '/')
+        path = spec;
+    else
+        return PRIVS_AGENTX_OK;     /* tcp:host:port etc. */
+
+    char gbuf[64];
+    if (!group) {
+        struct group *gr = getgrgid(getegid());
+        if (gr && strlen(gr->gr_name) < sizeof gbuf) {
+            snprintf(gbuf, sizeof gbuf, "%s", gr->gr_name);
+        } else {
+            snprintf(gbuf, sizeof gbuf, "%lu", (unsigned long)getegid());
+        }
+        group = gbuf;
+    }
+
+    /* connect(2) on a unix socket needs search permission on every
+     * directory and write permission on the socket itself. */
+    if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0)
+        return PRIVS_AGENTX_OK;
+    int e = errno;
+    if (e == ENOENT) {
+        snprintf(msg, msglen, "AgentX socket %s does not exist: is snmpd running "
+                 "with \"master agentx\" (and \"agentXSocket unix:%s\") in snmpd.conf?",
+                 path, path);
+        return PRIVS_AGENTX_MISSING;
+    }
+    if (e == EACCES || e == EPERM) {
+        snprintf(msg, msglen, "cannot connect to AgentX socket %s: permission denied; "
+                 "allow the %s group with \"agentXPerms 0660 0550 root %s\" in snmpd.conf",
+                 path, group, group);
+        return PRIVS_AGENTX_DENIED;
+    }
+    if (e == EROFS) {
+        /* faccessat reports EROFS for W_OK on a read-only mount, but
+         * connect() to a socket is allowed there (ProtectSystem=strict). */
+        return PRIVS_AGENTX_OK;
+    }
+    snprintf(msg, msglen, "cannot connect to AgentX socket %s: %s", path, strerror(e));
+    return PRIVS_AGENTX_DENIED;
+}

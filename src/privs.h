@@ -1,0 +1,51 @@
+/* privs.h - dropping root privileges, and the AgentX socket permission check.
+ *
+ * Under systemd the unit starts the daemon as user ipsecdiag with ambient
+ * CAP_NET_RAW/CAP_NET_ADMIN, so nothing needs dropping.  Started as root by
+ * another init system, "run" opens the capture handle and the raw ICMP
+ * socket, then calls privs_drop() to become the unprivileged user.
+ *
+ * No logging in here: errors come back as one line in err (no trailing
+ * newline), so the caller can log them and the module can be tested alone. */
+#ifndef IDT_PRIVS_H
+#define IDT_PRIVS_H
+
+#include <stddef.h>
+
+/* 1 when the effective uid is 0. */
+int privs_running_as_root(void);
+
+/* Switch the process to user (its primary group and its supplementary
+ * groups from the group database), keeping CAP_NET_RAW - and CAP_NET_ADMIN
+ * when keep_net_admin - in the permitted and effective sets.  Everything
+ * else is cleared: inheritable and ambient sets, the other capabilities,
+ * and (as far as the kernel allows) the bounding set.  The drop is checked
+ * (setuid(0) must fail afterwards).
+ *
+ * Capabilities are per thread: call this BEFORE creating any thread.
+ * Must run as root.  Returns 0, or -1 with a one-line message in err, e.g.
+ *   "cannot switch to user ipsecdiag: no such user (create it with ...)" */
+int privs_drop(const char *user, int keep_net_admin, char *err, size_t errlen);
+
+/* Result of privs_check_agentx_socket(). */
+enum privs_agentx {
+    PRIVS_AGENTX_OK = 0,        /* writable by us, or not a unix socket (tcp:, udp:) */
+    PRIVS_AGENTX_MISSING = 1,   /* socket does not exist (yet): snmpd not up? */
+    PRIVS_AGENTX_DENIED = 2,    /* exists, but we may not connect */
+};
+
+/* Check whether the current (effective) user may connect to the AgentX
+ * socket spec: "unix:/path", "/path", or "" (Net-SNMP default
+ * /var/agentx/master); other transports are not checked (OK).  group is
+ * the group named in the fix (NULL: the current effective group).  For
+ * MISSING and DENIED, msg receives one line, e.g.
+ *   cannot connect to AgentX socket /var/agentx/master: permission denied;
+ *   allow the ipsecdiag group with "agentXPerms 0660 0550 root ipsecdiag"
+ *   in snmpd.conf
+ * (on one line). */
+enum privs_agentx privs_check_agentx_socket(const char *spec, const char *group,
+                                            char *msg, size_t msglen);
+
+#define PRIVS_AGENTX_DEFAULT_SOCKET "/var/agentx/master"
+
+#endif

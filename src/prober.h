@@ -1,0 +1,74 @@
+/* prober.h - in-tunnel MTU discovery: DF ICMP echo probes of exact sizes.
+ *
+ * The probing core (raw socket setup, one round of probes, matching of
+ * replies) drives the pure search in mtu_search.h; it is shared by the
+ * daemon's prober thread and the foreground mode (interactive --mtu).
+ *
+ * Probes: ICMP echo requests (ICMPv6 echo for IPv6) whose whole IP packet
+ * is exactly the probe size, DF set with IP_PMTUDISC_PROBE (IPv6:
+ * IPV6_PMTUDISC_PROBE + IPV6_DONTFRAG) so the cached path MTU is ignored,
+ * from a raw socket bound to mtu.source (needs CAP_NET_RAW).  Replies are
+ * matched on source == mtu.target, ICMP id, sequence number (only those of
+ * the current round) and a per-job random 64-bit token in the payload.
+ * EMSGSIZE on send reads the local interface MTU from the socket's error
+ * queue (IP_RECVERR) -> mtu_search_local_limit(); an ICMP frag-needed /
+ * packet-too-big quoting one of our probes -> mtu_search_hint().
+ *
+ * Daemon side: prober_start() runs one scheduler thread which starts one
+ * worker thread per job (at most PROBER_MAX_JOBS at once; more requests
+ * wait in a FIFO and count as running).  Each job pushes MSG_MTU_STARTED
+ * when it starts and MSG_MTU_RESULT when it ends, and logs
+ *   notice: "mtu discovered on tunnel NAME: mtu=1418 previous=1400 rounds=2 probes=29 time=3.1s"
+ *   warning: "mtu discovery failed on tunnel NAME: REASON (rounds=.. probes=..)"
+ * (previous = last successful value for that tunnel index in this
+ * process, or "none").  Tunnels with mtu.interval > 0 run automatically:
+ * the first run is `interval` seconds after prober_start() (or after the
+ * reload that added the tunnel or changed its interval), then every
+ * `interval` seconds (a due run is skipped if the tunnel is still running).
+ * The prober never calls Net-SNMP.  The queue must outlive prober_stop();
+ * jobs interrupted by prober_stop() push no result.
+ */
+#ifndef IDT_PROBER_H
+#define IDT_PROBER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "queue.h"
+
+#define PROBER_MAX_JOBS 8   /* jobs probing at the same time */
+
+struct prober;
+
+/* Copies what it needs from cfg.  NULL on error (text in err). */
+struct prober *prober_start(const struct idt_config *cfg, struct queue *q,
+                            char *err, size_t errlen);
+
+/* Replace the tunnel list (reload).  Running and queued jobs finish with
+ * the settings they started with. */
+void prober_set_config(struct prober *p, const struct idt_config *cfg);
+
+/* Start discovery on the configured tunnel with this MIB index (0 = every
+ * tunnel that has an mtu block).  Returns 0 started (queued), 1 already
+ * running (no-op; for 0: every such tunnel was already running), -1 no
+ * such tunnel / no mtu block (for 0: no tunnel has one) or stopping.
+ * Never blocks (only a short mutex). */
+int prober_request(struct prober *p, uint32_t index);
+
+/* 1 if that tunnel's job is running or queued (index 0: any job), else 0. */
+int prober_is_running(struct prober *p, uint32_t index);
+
+/* Ends all running jobs promptly (well within 200 ms), joins the
+ * threads and frees p.  NULL is a no-op. */
+void prober_stop(struct prober *p);
+
+/* interactive --mtu [TUNNEL]: run discovery in the foreground (tunnel by
+ * name, or every tunnel with an mtu block, one after the other), no SNMP.
+ * Prints each round (sizes sent with their outcome, new range) and the
+ * result line to stdout.  Returns 0 if all succeeded, 1 otherwise (also
+ * when no tunnel has an mtu block), 2 for an unknown tunnel name or a
+ * tunnel without an mtu block. */
+int prober_run_foreground(const struct idt_config *cfg, const char *tunnel_name);
+
+#endif

@@ -1,0 +1,50 @@
+/* queue.h - bounded message queue from the capture and prober threads to
+ * the agent thread, with an eventfd the agent's poll loop waits on. */
+#ifndef IDT_QUEUE_H
+#define IDT_QUEUE_H
+
+#include <stdint.h>
+#include "config.h"
+
+enum msg_type {
+    MSG_ALERT = 1,          /* tunnel loss alert (exceeded/cleared/reminder) */
+    MSG_DROPPING,           /* the capture is dropping packets */
+    MSG_MTU_STARTED,
+    MSG_MTU_RESULT,
+    MSG_CONFIG_RELEASED,    /* capture thread no longer uses the old config */
+};
+
+struct msg {
+    enum msg_type type;
+    uint32_t index;                 /* tunnel index */
+    char name[IDT_NAME_MAX];        /* tunnel name */
+    uint64_t time_us;
+    /* MSG_ALERT */
+    int event;                      /* enum alert_event */
+    uint64_t lost, total_lost;
+    uint32_t interval_s, rate_ppm, threshold;
+    struct idt_addr local, remote;
+    uint32_t spi;
+    /* MSG_DROPPING */
+    uint64_t drops, captured;
+    /* MSG_MTU_RESULT */
+    int ok;                         /* 1 succeeded, 0 failed */
+    uint32_t mtu, rounds, probes;
+    double seconds;
+    char reason[128];
+    /* MSG_CONFIG_RELEASED */
+    void *ptr;
+};
+
+struct queue;
+
+struct queue *queue_create(uint32_t capacity);
+void queue_destroy(struct queue *q);
+int queue_fd(const struct queue *q);        /* readable when messages wait */
+/* Returns 0, or -1 when full (the message is dropped and counted). */
+int queue_push(struct queue *q, const struct msg *m);
+/* Returns 1 and fills *m, or 0 when empty. */
+int queue_pop(struct queue *q, struct msg *m);
+uint64_t queue_dropped(const struct queue *q);
+
+#endif

@@ -1,0 +1,254 @@
+/* report.c - text and JSON reports of an engine's state. */
+#include "report.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *alert_event_name(enum alert_event ev)
+{
+    switch (ev) {
+    case ALERT_EXCEEDED: return "exceeded";
+    case ALERT_CLEARED: return "cleared";
+    case ALERT_REMINDER: return "reminder";
+    default: return "none";
+    }
+}
+
+struct sa_row {
+    const struct sa_entry *sa;
+    const struct tunnel *tu;
+};
+
+static void key_addr(const struct sa_entry *sa, int dst, struct idt_addr *out)
+{
+    out->family = sa->key.family;
+    memcpy(out->a, dst ? sa->key.dst : sa->key.src, 16);
+}
+
+static int cmp_sa_row(const void *pa, const void *pb)
+{
+    const struct sa_row *a = pa, *b = pb;
+    if (a->tu->index != b->tu->index)
+        return a->tu->index < b->tu->index ? -1 : 1;
+    if (a->sa->direction != b->sa->direction)
+        return a->sa->direction < b->sa->direction ? -1 : 1;
+    if (a->sa->key.spi != b->sa->key.spi)
+        return a->sa->key.spi < b->sa->key.spi ? -1 : 1;
+    struct idt_addr x, y;
+    key_addr(a->sa, 0, &x);
+    key_addr(b->sa, 0, &y);
+    int c = idt_addr_cmp(&x, &y);
+    if (c)
+        return c;
+    key_addr(a->sa, 1, &x);
+    key_addr(b->sa, 1, &y);
+    return idt_addr_cmp(&x, &y);
+}
+
+static int cmp_tunnel(const void *pa, const void *pb)
+{
+    const struct tunnel *a = *(const struct tunnel *const *)pa, *b = *(const struct tunnel *const *)pb;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static struct sa_row *sorted_sas(struct engine *e, size_t *n)
+{
+    size_t cap = sa_table_count(e->sas), k = 0;
+    struct sa_row *rows = calloc(cap ? cap : 1, sizeof *rows);
+    if (!rows) {
+        *n = 0;
+        return NULL;
+    }
+    uint32_t cur = 0;
+    const struct sa_entry *sa;
+    while ((sa = sa_table_next(e->sas, &cur)) != NULL && k < cap) {
+        const struct tunnel *tu = tunnel_table_at(e->tunnels, sa->tunnel);
+        if (!tu)
+            continue;
+        rows[k].sa = sa;
+        rows[k].tu = tu;
+        k++;
+    }
+    qsort(rows, k, sizeof *rows, cmp_sa_row);
+    *n = k;
+    return rows;
+}
+
+static const struct tunnel **sorted_tunnels(struct engine *e, size_t *n)
+{
+    uint32_t slots = tunnel_table_slots(e->tunnels);
+    const struct tunnel **t = calloc(slots ? slots : 1, sizeof *t);
+    size_t k = 0;
+    if (!t) {
+        *n = 0;
+        return NULL;
+    }
+    for (uint32_t s = 0; s < slots; s++) {
+        const struct tunnel *tu = tunnel_table_at(e->tunnels, s);
+        if (tu)
+            t[k++] = tu;
+    }
+    qsort(t, k, sizeof *t, cmp_tunnel);
+    *n = k;
+    return t;
+}
+
+static void json_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void json_counts(FILE *out, const struct loss_counts *c)
+{
+    fprintf(out, "\"received\": %llu, \"lost\": %llu, \"late\": %llu, \"duplicates\": %llu, "
+            "\"reordered\": %llu",
+            (unsigned long long)c->received, (unsigned long long)c->lost,
+            (unsigned long long)c->late, (unsigned long long)c->duplicate,
+            (unsigned long long)c->reordered);
+}
+
+void report_json(FILE *out, struct engine *e, const struct report_alert *alerts, size_t nalerts)
+{
+    char a1[INET6_ADDRSTRLEN], a2[INET6_ADDRSTRLEN];
+    size_t nsa, ntu;
+    struct sa_row *rows = sorted_sas(e, &nsa);
+    const struct tunnel **tus = sorted_tunnels(e, &ntu);
+
+    fputs("{\"sas\": [", out);
+    for (size_t i = 0; i < nsa; i++) {
+        const struct sa_entry *sa = rows[i].sa;
+        struct idt_addr s, d;
+        key_addr(sa, 0, &s);
+        key_addr(sa, 1, &d);
+        fprintf(out, "%s\n  {\"src\": \"%s\", \"dst\": \"%s\", \"spi\": \"0x%08x\", \"encap\": \"%s\", "
+                "\"tunnel\": ", i ? "," : "", idt_addr_str(&s, a1, sizeof a1),
+                idt_addr_str(&d, a2, sizeof a2), sa->key.spi,
+                sa->encap == ESP_ENCAP_UDP ? "udp" : "esp");
+        json_str(out, rows[i].tu->name);
+        struct loss_counts c = { sa->rw.received, sa->rw.lost, sa->rw.late, sa->rw.duplicate,
+                                 sa->rw.reordered };
+        fprintf(out, ", \"direction\": \"%s\", ", sa->direction == SA_INBOUND ? "inbound" : "outbound");
+        json_counts(out, &c);
+        fprintf(out, ", \"highest_seq\": %llu}", (unsigned long long)sa->rw.high);
+    }
+    fputs("],\n \"tunnels\": [", out);
+    for (size_t i = 0; i < ntu; i++) {
+        const struct tunnel *tu = tus[i];
+        fprintf(out, "%s\n  {\"name\": ", i ? "," : "");
+        json_str(out, tu->name);
+        fprintf(out, ", \"index\": %u, \"origin\": \"%s\", \"local\": \"%s\", \"remote\": \"%s\", "
+                "\"sas\": %u, ", tu->index,
+                tu->origin == TUNNEL_CONFIGURED ? "configured" : "discovered",
+                idt_addr_str(&tu->local, a1, sizeof a1), idt_addr_str(&tu->remote, a2, sizeof a2),
+                tu->sas_seen);
+        json_counts(out, &tu->in);
+        fputs(", \"outbound\": {", out);
+        json_counts(out, &tu->out);
+        fputs("}}", out);
+    }
+    fprintf(out, "],\n \"capture\": {\"packets\": %llu, \"esp\": %llu, \"ignored\": %llu, "
+            "\"malformed\": %llu, \"untracked\": %llu, \"pcap_drops\": %llu},\n \"alerts\": [",
+            (unsigned long long)e->st.packets, (unsigned long long)e->st.esp,
+            (unsigned long long)e->st.ignored, (unsigned long long)e->st.malformed,
+            (unsigned long long)(e->st.untracked_sas + e->st.untracked_tunnels),
+            (unsigned long long)e->st.pcap_drops);
+    for (size_t i = 0; i < nalerts; i++) {
+        const struct report_alert *a = &alerts[i];
+        fprintf(out, "%s\n  {\"time\": %llu.%06llu, \"tunnel\": ", i ? "," : "",
+                (unsigned long long)(a->time_us / 1000000ULL),
+                (unsigned long long)(a->time_us % 1000000ULL));
+        json_str(out, a->tunnel);
+        fprintf(out, ", \"event\": \"%s\", \"lost\": %llu, \"interval\": %u, \"rate_ppm\": %u}",
+                alert_event_name(a->event), (unsigned long long)a->lost, a->interval_s, a->rate_ppm);
+    }
+    fputs("]}\n", out);
+    free(rows);
+    free(tus);
+}
+
+void report_text(FILE *out, struct engine *e, const struct report_alert *alerts, size_t nalerts)
+{
+    char a1[INET6_ADDRSTRLEN], a2[INET6_ADDRSTRLEN];
+    size_t nsa, ntu;
+    struct sa_row *rows = sorted_sas(e, &nsa);
+    const struct tunnel **tus = sorted_tunnels(e, &ntu);
+
+    fprintf(out, "Capture: %llu frames, %llu ESP, %llu ignored, %llu malformed, %llu untracked, "
+            "%llu dropped by the capture\n\n",
+            (unsigned long long)e->st.packets, (unsigned long long)e->st.esp,
+            (unsigned long long)e->st.ignored, (unsigned long long)e->st.malformed,
+            (unsigned long long)(e->st.untracked_sas + e->st.untracked_tunnels),
+            (unsigned long long)e->st.pcap_drops);
+    fprintf(out, "Tunnels (inbound counters)\n%6s  %-32s %-11s %5s %12s %10s %8s %8s %9s\n",
+            "INDEX", "NAME", "ORIGIN", "SAS", "RECEIVED", "LOST", "LATE", "DUPS", "REORDERED");
+    for (size_t i = 0; i < ntu; i++) {
+        const struct tunnel *tu = tus[i];
+        fprintf(out, "%6u  %-32s %-11s %5u %12llu %10llu %8llu %8llu %9llu\n", tu->index, tu->name,
+                tu->origin == TUNNEL_CONFIGURED ? "configured" : "discovered", tu->sas_seen,
+                (unsigned long long)tu->in.received, (unsigned long long)tu->in.lost,
+                (unsigned long long)tu->in.late, (unsigned long long)tu->in.duplicate,
+                (unsigned long long)tu->in.reordered);
+    }
+    fprintf(out, "\nSecurity associations\n%-24s %-24s %-10s %-5s %-8s %10s %8s %6s %6s %6s %14s\n",
+            "SRC", "DST", "SPI", "ENCAP", "DIR", "RECEIVED", "LOST", "LATE", "DUPS", "REORD",
+            "HIGHEST_SEQ");
+    for (size_t i = 0; i < nsa; i++) {
+        const struct sa_entry *sa = rows[i].sa;
+        struct idt_addr s, d;
+        key_addr(sa, 0, &s);
+        key_addr(sa, 1, &d);
+        fprintf(out, "%-24s %-24s 0x%08x %-5s %-8s %10llu %8llu %6llu %6llu %6llu %14llu\n",
+                idt_addr_str(&s, a1, sizeof a1), idt_addr_str(&d, a2, sizeof a2), sa->key.spi,
+                sa->encap == ESP_ENCAP_UDP ? "udp" : "esp",
+                sa->direction == SA_INBOUND ? "inbound" : "outbound",
+                (unsigned long long)sa->rw.received, (unsigned long long)sa->rw.lost,
+                (unsigned long long)sa->rw.late, (unsigned long long)sa->rw.duplicate,
+                (unsigned long long)sa->rw.reordered, (unsigned long long)sa->rw.high);
+    }
+    if (nalerts) {
+        fputs("\nAlerts\n", out);
+        for (size_t i = 0; i < nalerts; i++) {
+            const struct report_alert *a = &alerts[i];
+            fprintf(out, "%llu.%06llu  %-8s tunnel %s: lost=%llu interval=%us rate_ppm=%u\n",
+                    (unsigned long long)(a->time_us / 1000000ULL),
+                    (unsigned long long)(a->time_us % 1000000ULL), alert_event_name(a->event),
+                    a->tunnel, (unsigned long long)a->lost, a->interval_s, a->rate_ppm);
+        }
+    }
+    free(rows);
+    free(tus);
+}
+
+void report_live(FILE *out, struct engine *e)
+{
+    size_t ntu;
+    const struct tunnel **tus = sorted_tunnels(e, &ntu);
+    fprintf(out, "%6s  %-32s %5s %12s %10s %8s %8s %9s %9s\n", "INDEX", "NAME", "SAS", "IN_PKTS",
+            "LOST", "LATE", "DUPS", "REORDERED", "ALARM");
+    for (size_t i = 0; i < ntu; i++) {
+        const struct tunnel *tu = tus[i];
+        struct alert_figures f;
+        alert_figures(&tu->alert, e->now_us, &f);
+        fprintf(out, "%6u  %-32s %5u %12llu %10llu %8llu %8llu %9llu %9s\n", tu->index, tu->name,
+                tu->active_sas, (unsigned long long)tu->in.received,
+                (unsigned long long)tu->in.lost, (unsigned long long)tu->in.late,
+                (unsigned long long)tu->in.duplicate, (unsigned long long)tu->in.reordered,
+                f.alarm ? "ALARM" : "normal");
+    }
+    fprintf(out, "frames=%llu esp=%llu ignored=%llu malformed=%llu capture_drops=%llu\n",
+            (unsigned long long)e->st.packets, (unsigned long long)e->st.esp,
+            (unsigned long long)e->st.ignored, (unsigned long long)e->st.malformed,
+            (unsigned long long)e->st.pcap_drops);
+    free(tus);
+}

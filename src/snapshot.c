@@ -1,0 +1,171 @@
+/* snapshot.c - build, publish and share sorted snapshots. */
+#include "snapshot.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct snapshot *g_current;
+
+static int cmp_tun(const void *pa, const void *pb)
+{
+    const struct snap_tunnel *a = pa, *b = pb;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static int cmp_sa(const void *pa, const void *pb)
+{
+    const struct snap_sa *a = pa, *b = pb;
+    if (a->tindex != b->tindex)
+        return a->tindex < b->tindex ? -1 : 1;
+    if (a->dir != b->dir)
+        return a->dir < b->dir ? -1 : 1;
+    return a->spi < b->spi ? -1 : a->spi > b->spi;
+}
+
+static void free_snap(struct snapshot *s)
+{
+    if (!s)
+        return;
+    free(s->tun);
+    free(s->sa);
+    free(s);
+}
+
+struct snapshot *snapshot_build(struct engine *e, uint64_t now_us, int dropping)
+{
+    struct snapshot *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    uint32_t nt = tunnel_table_count(e->tunnels), ns = sa_table_count(e->sas);
+    s->tun = calloc(nt ? nt : 1, sizeof *s->tun);
+    s->sa = calloc(ns ? ns : 1, sizeof *s->sa);
+    if (!s->tun || !s->sa) {
+        free_snap(s);
+        return NULL;
+    }
+    s->refs = 1;
+    s->taken_us = now_us;
+    s->st = e->st;
+    s->window = sa_table_window(e->sas);
+    s->active_sas = ns;
+    s->dropping = dropping;
+
+    uint32_t slots = tunnel_table_slots(e->tunnels);
+    for (uint32_t i = 0; i < slots && s->ntun < nt; i++) {
+        const struct tunnel *tu = tunnel_table_at(e->tunnels, i);
+        if (!tu)
+            continue;
+        struct snap_tunnel *st = &s->tun[s->ntun++];
+        struct alert_figures f;
+        alert_figures(&tu->alert, now_us, &f);
+        st->index = tu->index;
+        st->origin = tu->origin;
+        st->alarm = (uint8_t)f.alarm;
+        memcpy(st->name, tu->name, sizeof st->name);
+        st->local = tu->local;
+        st->remote = tu->remote;
+        st->active_sas = tu->active_sas;
+        st->in = tu->in;
+        st->loss_rate_ppm = f.rate_ppm;
+        st->interval_lost = f.lost > UINT32_MAX ? UINT32_MAX : (uint32_t)f.lost;
+        st->lost_while_dropping = tu->lost_while_dropping;
+        st->created_us = tu->created_us;
+    }
+    uint32_t cur = 0;
+    const struct sa_entry *ent;
+    while ((ent = sa_table_next(e->sas, &cur)) != NULL && s->nsa < ns) {
+        const struct tunnel *tu = tunnel_table_at(e->tunnels, ent->tunnel);
+        if (!tu)
+            continue;
+        struct snap_sa *sa = &s->sa[s->nsa++];
+        sa->tindex = tu->index;
+        sa->spi = ent->key.spi;
+        sa->dir = ent->direction;
+        sa->encap = ent->encap;
+        sa->src.family = sa->dst.family = ent->key.family;
+        memcpy(sa->src.a, ent->key.src, 16);
+        memcpy(sa->dst.a, ent->key.dst, 16);
+        sa->c.received = ent->rw.received;
+        sa->c.lost = ent->rw.lost;
+        sa->c.late = ent->rw.late;
+        sa->c.duplicate = ent->rw.duplicate;
+        sa->c.reordered = ent->rw.reordered;
+        sa->high = ent->rw.high;
+        sa->first_us = ent->first_seen_us;
+        sa->last_us = ent->last_seen_us;
+    }
+    qsort(s->tun, s->ntun, sizeof *s->tun, cmp_tun);
+    qsort(s->sa, s->nsa, sizeof *s->sa, cmp_sa);
+    return s;
+}
+
+void snapshot_publish(struct snapshot *s)
+{
+    pthread_mutex_lock(&g_lock);
+    struct snapshot *old = g_current;
+    g_current = s;
+    int free_old = old && --old->refs == 0;
+    pthread_mutex_unlock(&g_lock);
+    if (free_old)
+        free_snap(old);
+}
+
+struct snapshot *snapshot_acquire(void)
+{
+    pthread_mutex_lock(&g_lock);
+    struct snapshot *s = g_current;
+    if (s)
+        s->refs++;
+    pthread_mutex_unlock(&g_lock);
+    return s;
+}
+
+void snapshot_release(struct snapshot *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&g_lock);
+    int f = --s->refs == 0;
+    pthread_mutex_unlock(&g_lock);
+    if (f)
+        free_snap(s);
+}
+
+void snapshot_clear(void)
+{
+    snapshot_publish(NULL);
+}
+
+size_t snapshot_tunnel_lower(const struct snapshot *s, uint32_t index, int strict)
+{
+    size_t lo = 0, hi = s->ntun;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t v = s->tun[mid].index;
+        if (v < index || (strict && v == index))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+size_t snapshot_sa_lower(const struct snapshot *s, uint32_t tindex, uint32_t dir,
+                         uint32_t spi, int strict)
+{
+    size_t lo = 0, hi = s->nsa;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct snap_sa *r = &s->sa[mid];
+        int c = r->tindex != tindex ? (r->tindex < tindex ? -1 : 1)
+              : r->dir != dir ? (r->dir < dir ? -1 : 1)
+              : r->spi != spi ? (r->spi < spi ? -1 : 1) : 0;
+        if (c < 0 || (strict && c == 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}

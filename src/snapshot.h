@@ -1,0 +1,60 @@
+/* snapshot.h - immutable, sorted copies of the engine's state that the
+ * capture thread publishes and the agent thread serves over SNMP. */
+#ifndef IDT_SNAPSHOT_H
+#define IDT_SNAPSHOT_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "engine.h"
+
+struct snap_tunnel {
+    uint32_t index;
+    uint8_t origin, alarm;
+    char name[IDT_NAME_MAX];
+    struct idt_addr local, remote;
+    uint32_t active_sas;
+    struct loss_counts in;
+    uint32_t loss_rate_ppm;
+    uint32_t interval_lost;
+    uint64_t lost_while_dropping;
+    uint64_t created_us;
+};
+
+struct snap_sa {
+    uint32_t tindex;
+    uint32_t spi;
+    uint8_t dir, encap;
+    struct idt_addr src, dst;
+    struct loss_counts c;
+    uint64_t high;
+    uint64_t first_us, last_us;
+};
+
+struct snapshot {
+    int refs;
+    uint64_t taken_us;
+    struct engine_stats st;
+    uint32_t window;
+    uint32_t active_sas;
+    int dropping;
+    size_t ntun, nsa;
+    struct snap_tunnel *tun;        /* sorted by index */
+    struct snap_sa *sa;             /* sorted by (tindex, dir, spi) */
+};
+
+/* Build a sorted snapshot of e (capture thread).  NULL on ENOMEM. */
+struct snapshot *snapshot_build(struct engine *e, uint64_t now_us, int dropping);
+/* Make s the current snapshot (takes ownership). */
+void snapshot_publish(struct snapshot *s);
+/* Take a reference to the current snapshot (may be NULL before the first). */
+struct snapshot *snapshot_acquire(void);
+void snapshot_release(struct snapshot *s);
+/* Drop the current snapshot (shutdown). */
+void snapshot_clear(void);
+
+/* Binary searches: first row whose index is >= (or > if strict) the key. */
+size_t snapshot_tunnel_lower(const struct snapshot *s, uint32_t index, int strict);
+size_t snapshot_sa_lower(const struct snapshot *s, uint32_t tindex, uint32_t dir,
+                         uint32_t spi, int strict);
+
+#endif

@@ -1,0 +1,94 @@
+/* syslog_remote.c - RFC 5424 messages over UDP (RFC 5426). */
+#include "idt_build.h"
+#include "syslog_remote.h"
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+struct syslog_remote {
+    int fd;
+    int facility;               /* LOG_DAEMON etc. (already shifted) */
+    char host[256];
+};
+
+struct syslog_remote *syslog_remote_open(const char *server, int facility, char *err, size_t errlen)
+{
+    char host[256], port[16];
+    const char *colon;
+    if (server[0] == '[') {
+        const char *end = strchr(server, ']');
+        if (!end || end[1] != ':') {
+            snprintf(err, errlen, "syslog.server %s: expected [address]:port", server);
+            return NULL;
+        }
+        snprintf(host, sizeof host, "%.*s", (int)(end - server - 1), server + 1);
+        colon = end + 1;
+    } else {
+        colon = strrchr(server, ':');
+        if (!colon) {
+            snprintf(err, errlen, "syslog.server %s: expected host:port", server);
+            return NULL;
+        }
+        snprintf(host, sizeof host, "%.*s", (int)(colon - server), server);
+    }
+    snprintf(port, sizeof port, "%s", colon + 1);
+    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai = NULL;
+    int r = getaddrinfo(host, port, &hints, &ai);
+    if (r != 0) {
+        snprintf(err, errlen, "syslog.server %s: %s", server, gai_strerror(r));
+        return NULL;
+    }
+    int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        snprintf(err, errlen, "syslog.server %s: cannot open a UDP socket", server);
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return NULL;
+    }
+    freeaddrinfo(ai);
+    struct syslog_remote *s = calloc(1, sizeof *s);
+    if (!s) {
+        close(fd);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->fd = fd;
+    s->facility = facility;
+    if (gethostname(s->host, sizeof s->host) < 0)
+        snprintf(s->host, sizeof s->host, "-");
+    return s;
+}
+
+void syslog_remote_send(struct syslog_remote *s, int severity, const char *msgid, const char *text)
+{
+    if (!s)
+        return;
+    char ts[64], buf[1400];
+    struct timespec now;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    int pri = (s->facility & LOG_FACMASK) | (severity & LOG_PRIMASK);
+    int n = snprintf(buf, sizeof buf, "<%d>1 %s.%06ldZ %s ipsecdiagtool %d %s - %s", pri, ts,
+                     now.tv_nsec / 1000L, s->host, (int)getpid(), msgid, text);
+    if (n > 0) {
+        ssize_t w = send(s->fd, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1, 0);
+        (void)w;
+    }
+}
+
+void syslog_remote_close(struct syslog_remote *s)
+{
+    if (!s)
+        return;
+    close(s->fd);
+    free(s);
+}

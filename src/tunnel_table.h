@@ -1,0 +1,82 @@
+/* tunnel_table.h - tunnels: configured ones from the config, discovered
+ * ones created on the first ESP packet between a new pair of addresses.
+ * Pure module (no I/O).  Lookup by the unordered address pair is O(1).
+ */
+#ifndef IDT_TUNNEL_TABLE_H
+#define IDT_TUNNEL_TABLE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "config.h"
+#include "alert.h"
+
+enum tunnel_origin { TUNNEL_CONFIGURED = 1, TUNNEL_DISCOVERED = 2 };
+
+struct loss_counts {
+    uint64_t received, lost, late, duplicate, reordered;
+};
+
+struct tunnel {
+    uint32_t index;             /* ipsecDiagTunnelIndex */
+    uint8_t  origin;            /* enum tunnel_origin */
+    uint8_t  used;
+    char name[IDT_NAME_MAX];
+    struct idt_addr local, remote;
+    uint32_t active_sas;        /* SAs currently in the SA table */
+    uint32_t sas_seen;          /* distinct SAs ever seen */
+    struct loss_counts in;      /* inbound SAs, past and present */
+    struct loss_counts out;     /* outbound SAs */
+    uint64_t lost_while_dropping;
+    uint64_t created_us, last_seen_us;
+    uint32_t conf_pos;          /* position in config tunnels, or UINT32_MAX */
+    struct alert_state alert;
+    uint32_t spi_hint;          /* most recent inbound SPI (for messages) */
+};
+
+struct tunnel_table;
+
+/* Build from the configured tunnels; max_discovered caps discovered ones. */
+struct tunnel_table *tunnel_table_create(const struct idt_config *cfg,
+                                         uint32_t max_discovered, uint64_t now_us);
+void tunnel_table_destroy(struct tunnel_table *t);
+
+/* Find the tunnel of an address pair (either order).  NULL if none. */
+struct tunnel *tunnel_table_find(struct tunnel_table *t, const struct idt_addr *a,
+                                 const struct idt_addr *b);
+
+/* Create a discovered tunnel with the given local/remote.  NULL when the
+ * discovered-tunnel cap is reached or the index space is exhausted. */
+struct tunnel *tunnel_table_add_discovered(struct tunnel_table *t,
+                                           const struct idt_addr *local,
+                                           const struct idt_addr *remote,
+                                           uint64_t now_us);
+
+/* Remove a discovered tunnel (aging). */
+void tunnel_table_remove(struct tunnel_table *t, struct tunnel *tu);
+
+/* Slot access: slots are stable while the tunnel exists. */
+uint32_t tunnel_table_slot(const struct tunnel_table *t, const struct tunnel *tu);
+struct tunnel *tunnel_table_at(struct tunnel_table *t, uint32_t slot);
+uint32_t tunnel_table_slots(const struct tunnel_table *t);   /* upper bound */
+uint32_t tunnel_table_count(const struct tunnel_table *t);
+
+/* Apply a new config (reload): tunnels whose name still exists keep
+ * their counters and index; removed configured tunnels disappear; new ones
+ * appear.  Discovered tunnels that now match a configured pair are merged
+ * into it.  Returns 0, or -1 on allocation failure (table unchanged). */
+int tunnel_table_reconfigure(struct tunnel_table *t, const struct idt_config *cfg,
+                             uint64_t now_us);
+
+/* Alert parameters of a tunnel from the config (overrides applied). */
+void tunnel_alert_params(const struct idt_config *cfg, const struct tunnel *tu,
+                         struct alert_params *out);
+
+/* Canonical discovered-tunnel name "<local>-<remote>", or "tunnel-<index>"
+ * when that does not fit in IDT_NAME_MAX-1 characters. */
+void tunnel_make_name(char *buf, size_t len, const struct idt_addr *local,
+                      const struct idt_addr *remote, uint32_t index);
+
+/* Order of addresses: family first (4 before 6), then bytes. */
+int idt_addr_cmp(const struct idt_addr *a, const struct idt_addr *b);
+
+#endif

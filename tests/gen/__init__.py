@@ -1,0 +1,1 @@
+# tests/gen: synthetic capture generator (espgen) with ground truth.
