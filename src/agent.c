@@ -23,6 +23,11 @@ static int log_cb(int major, int minor, void *server, void *client)
     (void)client;
     if (slm && slm->msg) {
         int prio = slm->priority;
+        /* send_v2trap() also builds a v1 template for v1 sinks, which cannot
+         * carry Counter64; our notifications are v2-only, so that is noise. */
+        if (strstr(slm->msg, "v1 traps can't carry Counter64") ||
+            strstr(slm->msg, "failed to convert v2->v1"))
+            prio = LOG_DEBUG;
         /* Net-SNMP is chatty about reconnects; keep them at info */
         if (prio > LOG_INFO && !log_debug_enabled())
             return 0;

@@ -177,8 +177,25 @@ enum privs_agentx privs_check_agentx_socket(const char *spec, const char *group,
         return PRIVS_AGENTX_MISSING;
     }
     if (e == EACCES || e == EPERM) {
+        /* Which one: a directory on the way, or the socket itself? */
+        char dir[4096];
+        const char *slash = strrchr(path, '/');
+        size_t dlen = slash ? (size_t)(slash - path) : 0;
+        if (dlen == 0 && slash)
+            dlen = 1;
+        if (slash && dlen < sizeof dir) {
+            memcpy(dir, path, dlen);
+            dir[dlen] = '\0';
+            if (faccessat(AT_FDCWD, dir, X_OK, AT_EACCESS) != 0 && errno == EACCES) {
+                snprintf(msg, msglen, "cannot connect to AgentX socket %s: permission denied "
+                         "on directory %s; set \"agentXPerms 0660 0755 root %s\" in snmpd.conf "
+                         "(snmpd applies the directory mode only when it creates it: "
+                         "chmod 0755 %s)", path, dir, group, dir);
+                return PRIVS_AGENTX_DENIED;
+            }
+        }
         snprintf(msg, msglen, "cannot connect to AgentX socket %s: permission denied; "
-                 "allow the %s group with \"agentXPerms 0660 0550 root %s\" in snmpd.conf",
+                 "allow the %s group with \"agentXPerms 0660 0755 root %s\" in snmpd.conf",
                  path, group, group);
         return PRIVS_AGENTX_DENIED;
     }

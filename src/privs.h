@@ -40,9 +40,13 @@ enum privs_agentx {
  * the group named in the fix (NULL: the current effective group).  For
  * MISSING and DENIED, msg receives one line, e.g.
  *   cannot connect to AgentX socket /var/agentx/master: permission denied;
- *   allow the ipsecdiag group with "agentXPerms 0660 0550 root ipsecdiag"
+ *   allow the ipsecdiag group with "agentXPerms 0660 0755 root ipsecdiag"
  *   in snmpd.conf
- * (on one line). */
+ * (on one line), or, when a directory on the way is not searchable, one
+ * naming that directory ("... permission denied on directory /var/agentx;
+ * set "agentXPerms 0660 0755 root ipsecdiag" in snmpd.conf (...chmod 0755
+ * /var/agentx)").  The directory mode must be 0755: snmpd creates
+ * /var/agentx as root:root, so 0550 locks the group out. */
 enum privs_agentx privs_check_agentx_socket(const char *spec, const char *group,
                                             char *msg, size_t msglen);
 

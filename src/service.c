@@ -58,7 +58,7 @@ static const char unit_template[] =
 "# writes exactly the same text (the integration tests compare the two).\n"
 "#\n"
 "# snmpd must be a master agent whose AgentX socket the ipsecdiag group may\n"
-"# use (snmpd.conf: \"master agentx\" and \"agentXPerms 0660 0550 root ipsecdiag\").\n"
+"# use (snmpd.conf: \"master agentx\" and \"agentXPerms 0660 0755 root ipsecdiag\").\n"
 "# The subagent reconnects by itself when snmpd restarts, so the service is\n"
 "# not bound to snmpd.service.\n"
 "#\n"
@@ -121,7 +121,7 @@ static const char default_config_text[] =
 static const char snmpd_conf_lines[] =
 "    master agentx\n"
 "    agentXSocket unix:/var/agentx/master\n"
-"    agentXPerms 0660 0550 root " SERVICE_USER "\n";
+"    agentXPerms 0660 0755 root " SERVICE_USER "\n";
 
 struct svc {
     const char *cmd;        /* "install", "uninstall", "remove" */
@@ -661,7 +661,8 @@ static int preflight(struct svc *s)
             "  " PROG " %s --root / --dry-run   # shows each step\n"
             "  " PROG " %s --root /             # does them (%s)\n",
             s->cmd, inst ? "install" : "remove", s->cmd, s->cmd,
-            inst ? "user, config, log directory, unit; starts nothing" : "starts nothing");
+            inst ? "user, config, log directory, unit; starts nothing"
+                 : "disables and removes the unit; stops nothing");
         if (inst)
             fprintf(stderr, "or have your init system start \"%s/" PROG " run -c %s\" as root\n"
                     "(after opening its sockets it switches to user " SERVICE_USER " itself).\n",
@@ -991,9 +992,11 @@ int service_install_main(int argc, char **argv, const char *default_config)
         }
     }
     rc = 0;
-    printf("%s%s: ipsecdiagtool %s.\n", s.dry ? "[dry-run] " : "",
-           s.dry ? "nothing changed" : "done",
-           s.rooted ? "is installed and enabled in the tree" : "is installed, enabled and started");
+    if (s.dry)
+        printf("[dry-run] nothing was changed.\n");
+    else
+        printf("done: ipsecdiagtool %s.\n", s.rooted ? "is installed and enabled in the tree"
+                                                      : "is installed, enabled and started");
     print_snmpd_help(&s);
 out:
     free(text);
@@ -1062,7 +1065,6 @@ int service_uninstall_main(int argc, char **argv, const char *default_config)
     } else {
         act(&s, "keep config %s and logs %s (--purge removes them)", conf, log_dir);
     }
-    printf("%s%s.\n", s.dry ? "[dry-run] " : "",
-           s.dry ? "nothing changed" : "done: ipsecdiagtool service removed");
+    printf("%s.\n", s.dry ? "[dry-run] nothing was changed" : "done: ipsecdiagtool service removed");
     return 0;
 }

@@ -385,9 +385,13 @@ def brute_force_counts(wire_seqs, W=64):
 # tunnels and the expected report
 
 class ConfiguredTunnel:
-    def __init__(self, name, index, local, remote):
+    def __init__(self, name, index, local, remote, local_text=None, remote_text=None):
         self.name, self.index = name, index
         self.local, self.remote = ip(local), ip(remote)
+        # how the addresses are spelled in the config file (may be
+        # non-canonical; the report always uses the canonical text)
+        self.local_text = local_text or str(self.local)
+        self.remote_text = remote_text or str(self.remote)
 
 
 def config_text(tunnels):
@@ -397,7 +401,7 @@ def config_text(tunnels):
     for i, t in enumerate(tunnels):
         sep = "," if i + 1 < len(tunnels) else ""
         lines.append('  { name = "%s"; index = %d; local = "%s"; remote = "%s"; }%s'
-                     % (t.name, t.index, t.local, t.remote, sep))
+                     % (t.name, t.index, t.local_text, t.remote_text, sep))
     lines.append(");")
     return "\n".join(lines) + "\n"
 
@@ -983,6 +987,51 @@ def sc_jump(seed=16, packets=None):
     # jump twice: crosses 2^32 in the 64-bit domain
     s2 = seq_run(10, n) + seq_run(10 + n + J, n) + seq_run(10 + 2 * n + 2 * J, n)
     sc.add_stream(SAStream(B4, A4, 0xF0000002, wire(drop_random(s2, 0.01, r))))
+    # serial-number boundary: a distance of exactly 2^31 is backwards
+    # (below the baseline: late), 2^31 - 1 is forwards
+    sc.add_stream(SAStream(C4, D4, 0xF0000003, wire([5, 6, 6 + HALF32, 7, 8])))
+    sc.add_stream(SAStream(D4, C4, 0xF0000004, wire([5, 6, 5 + HALF32, 7, 6 + HALF32])))
+    return sc
+
+
+@scenario
+def sc_random_streams(seed=25, packets=None, window=64, window_arg=None):
+    """Many short SAs with random starts (also next to 2^32 and 2^31
+    boundaries) and random mixes of every operation."""
+    nsa = 300
+    sc = Scenario("random_streams", window=window, window_arg=window_arg, seed=seed)
+    r = sc.rng
+    W = window
+    for k in range(nsa):
+        start = r.choice([1, r.randrange(1, 1 << 20), MOD32 - r.randint(1, 3 * W),
+                          HALF32 - r.randint(0, 2 * W), r.randrange(MOD32),
+                          MOD32 * 3 - r.randint(1, W)])
+        n = r.randint(1, packets or 150)
+        s = seq_run(start, n)
+        if r.random() < 0.5:
+            s = drop_random(s, r.random() * 0.3, r, keep_last=r.random() < 0.5)
+        if r.random() < 0.3:
+            s = drop_bursts(s, r.randint(1, 3), 1, 3 * W, r)
+        if r.random() < 0.5:
+            s = reorder(s, r.random() * 0.2, r.randint(1, 2 * W), r)
+        if r.random() < 0.3:
+            s = make_late(s, r.randint(1, 5), W, 3 * W, r)
+        if r.random() < 0.3:
+            s = duplicate(s, r.randint(1, 10), 2 * W, r)
+        if r.random() < 0.2 and s:
+            # exactly W-1, W, W+1 behind the highest so far
+            i = r.randrange(len(s))
+            h = max(s[:i + 1])
+            s.insert(i + 1, h - r.choice([W - 1, W, W + 1]))
+        if r.random() < 0.1 and s:
+            s.append(s[-1] + r.choice([HALF32 - 1, HALF32, HALF32 + 1]))
+        if not s:
+            continue
+        a = "100.%d.%d.1" % (k // 200, k % 200)
+        b = "100.64.%d.%d" % (k // 200, k % 200)
+        src, dst = (a, b) if k % 2 else (b, a)
+        sc.add_stream(SAStream(src, dst, 0x20000 + k, wire(s), payload=(16, 80),
+                               t0=r.randrange(0, 500_000), gap=r.choice([10, 1000])))
     return sc
 
 
@@ -1118,7 +1167,9 @@ def sc_window4096(seed=21, packets=None):
 def sc_configured(seed=22, packets=None):
     n = packets or 1000
     cfg = [ConfiguredTunnel("hq", 7, A4, B4),
-           ConfiguredTunnel("branch-v6", 3, B6, A6),    # local is the higher address
+           # local is the higher address; spelled non-canonically in the file
+           ConfiguredTunnel("branch-v6", 3, B6, A6, local_text="2001:DB8:0:1:0:0:0:2",
+                            remote_text="2001:0db8::0001"),
            ConfiguredTunnel("idle", 12, "192.0.2.77", "192.0.2.78")]
     sc = Scenario("configured", configured=cfg, seed=seed)
     r = sc.rng
@@ -1129,6 +1180,9 @@ def sc_configured(seed=22, packets=None):
     sc.add_stream(SAStream(D4, C4, 0xC0000005, wire(mixed_seqs(n, r)), t0=5000))
     sc.add_stream(SAStream("10.9.9.9", "10.9.9.1", 0xC0000006, wire(mixed_seqs(n, r)),
                            t0=0))
+    # hq's local address with another peer: a different (discovered) tunnel
+    sc.add_stream(SAStream(A4, "192.0.2.99", 0xC0000007, wire(mixed_seqs(n // 2, r)),
+                           t0=20000))
     return sc
 
 

@@ -395,7 +395,13 @@ def test_sa_first_seen_midstream(idt_bin, workdir, child_env):
 
 def test_forward_jump_2e9(idt_bin, workdir, child_env):
     exp = check_scenario("jump", idt_bin, workdir, child_env)
-    assert all(s["lost"] > 2_000_000_000 - 100 for s in exp["sas"])
+    sas = {s["spi"]: s for s in exp["sas"]}
+    assert sas["0xf0000001"]["lost"] > 2_000_000_000 - 100
+    assert sas["0xf0000002"]["lost"] > 4_000_000_000 - 100
+    assert (sas["0xf0000003"]["late"], sas["0xf0000003"]["highest_seq"]) == (1, 8)
+    # 5, 6, 5+2^31 (forward by 2^31-1), 7 (late), 6+2^31
+    assert (sas["0xf0000004"]["late"], sas["0xf0000004"]["highest_seq"]) == (1, 6 + (1 << 31))
+    assert sas["0xf0000004"]["lost"] == (1 << 31) - 2
 
 
 def test_snaplen_64(idt_bin, workdir, child_env):
@@ -413,6 +419,14 @@ def test_2000_sas(idt_bin, workdir, child_env):
     assert len(exp["sas"]) == 2000 and len(exp["tunnels"]) == 500
 
 
+@pytest.mark.parametrize("window", [64, 32, 100, 4096])
+def test_random_streams(idt_bin, workdir, child_env, window):
+    exp = check_scenario("random_streams", idt_bin, workdir, child_env, window=window,
+                         window_arg=None if window == 64 else window)
+    for f in ("lost", "late", "duplicates", "reordered"):
+        assert total(exp, f) > 0, f
+
+
 def test_window_32(idt_bin, workdir, child_env):
     check_scenario("window32", idt_bin, workdir, child_env)
 
@@ -426,8 +440,12 @@ def test_configured_and_discovered_tunnels(idt_bin, workdir, child_env):
     t = {x["name"]: x for x in exp["tunnels"]}
     assert [(x["name"], x["index"]) for x in exp["tunnels"]] == [
         ("branch-v6", 3), ("hq", 7), ("idle", 12),
-        ("10.9.9.1-10.9.9.9", 13), ("192.0.2.10-192.0.2.200", 14)]
+        ("10.9.9.1-10.9.9.9", 13), ("192.0.2.10-192.0.2.200", 14),
+        ("192.0.2.99-198.51.100.1", 15)]
     assert t["idle"]["sas"] == 0 and t["idle"]["received"] == 0
+    assert t["192.0.2.99-198.51.100.1"]["received"] > 0     # dst 192.0.2.99 is local
+    assert (t["branch-v6"]["local"], t["branch-v6"]["remote"]) == \
+        ("2001:db8:0:1::2", "2001:db8::1")
 
 
 def test_nonexistent_file(idt_bin, workdir, child_env):

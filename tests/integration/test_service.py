@@ -31,7 +31,7 @@ SRC_DIR = Path(os.environ.get("IDT_SRCDIR") or Path(__file__).resolve().parents[
 SNMPD_LINES = [
     "master agentx",
     "agentXSocket unix:/var/agentx/master",
-    "agentXPerms 0660 0550 root ipsecdiag",
+    "agentXPerms 0660 0755 root ipsecdiag",
 ]
 
 
@@ -574,7 +574,7 @@ def test_privs_agentx_socket_check(privs_prog, test_user):
         try:
             r = ask("unix:%s" % path)
             assert r == ('2 cannot connect to AgentX socket %s: permission denied; allow the '
-                         '%s group with "agentXPerms 0660 0550 root %s" in snmpd.conf'
+                         '%s group with "agentXPerms 0660 0755 root %s" in snmpd.conf'
                          % (path, test_user.pw_name, test_user.pw_name)), r
             assert ask(str(path)).startswith("2 cannot connect to AgentX socket %s" % path)
             os.chmod(path, 0o666)
@@ -582,6 +582,13 @@ def test_privs_agentx_socket_check(privs_prog, test_user):
             r = ask("unix:%s/nothere" % d)
             assert r.startswith("1 AgentX socket %s/nothere does not exist" % d), r
             assert ask("tcp:localhost:705") == "0 "
+            # the directory is not reachable (what snmpd's "agentXPerms ... 0550 ..." does)
+            os.chmod(d, 0o550)
+            r = ask("unix:%s" % path)
+            assert r == ('2 cannot connect to AgentX socket %s: permission denied on directory '
+                         '%s; set "agentXPerms 0660 0755 root %s" in snmpd.conf (snmpd applies '
+                         'the directory mode only when it creates it: chmod 0755 %s)'
+                         % (path, d, test_user.pw_name, d)), r
         finally:
             finish(p)
     finally:

@@ -301,6 +301,28 @@ static void test_per_tunnel_overrides(void **state)
     config_free(&c);
 }
 
+static void test_syntax_forms(void **state)
+{
+    (void)state;
+    struct idt_config c;
+    /* ':' for '=', ',' or nothing as terminator, TRUE/False, string
+     * concatenation, a comment on the last line without a newline */
+    load_ok("traps: { enabled = False }, capture = { interface = \"e\" \"th0\", snaplen: 96 }\n"
+            "loss: { window = 100 alert_ppm = 7 }\n"
+            "syslog: { facility = \"user\"; } # last line, no newline",
+            &c);
+    assert_int_equal(c.traps_enabled, 0);
+    assert_string_equal(c.interface, "eth0");
+    assert_int_equal(c.snaplen, 96);
+    assert_int_equal(c.window, 100);
+    assert_int_equal(c.alert_ppm, 7);
+    assert_int_equal(c.facility, LOG_USER);
+    config_free(&c);
+    load_ok("traps: { enabled = TRUE; }; // also at the end", &c);
+    assert_int_equal(c.traps_enabled, 1);
+    config_free(&c);
+}
+
 static void test_integer_forms(void **state)
 {
     (void)state;
@@ -538,6 +560,22 @@ static void test_err_syntax(void **state)
                "big.conf:3: syntax error: integer 99999999999999999999 is out of range");
     expect_err("# fine\n@include \"/etc/passwd\"\n", "inc.conf",
                "inc.conf:2: @include is not supported");
+    /* a string where a key is expected (libconfig would leak it) */
+    expect_err("loss: { window = 64; };\n" /* 1 */
+               "\"window\" = 64;\n",       /* 2 */
+               "s.conf", "s.conf:2: syntax error");
+    expect_err("loss: { window = 64 \"x\"; };", "s.conf", "s.conf:1: syntax error");
+    /* a string spanning lines: the error is on the line where it ends */
+    expect_err("x = 1\n"         /* 1 */
+               "\"a\n"          /* 2 */
+               "b\" = 2;\n",     /* 3 */
+               "s.conf", "s.conf:3: syntax error");
+    expect_err("tunnels = ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((("
+               "((((((((((((((((((((((()))))))))))))))))))))))))))))))))))))))))))))))))))))"
+               "))))))))))))))))))))))))))));",
+               "deep.conf", "deep.conf:1: syntax error: nesting too deep");
+    expect_err("true = 1;", "b.conf", "b.conf:1: syntax error");
+    expect_err("loss: { window = 64, };\n[", "b.conf", "b.conf:2: syntax error");
     /* NULL name */
     expect_err("x", NULL, "<string>:1: syntax error");
 }
@@ -1086,6 +1124,7 @@ int main(void)
         cmocka_unit_test(test_full_valid),
         cmocka_unit_test(test_ipv6_tunnel),
         cmocka_unit_test(test_per_tunnel_overrides),
+        cmocka_unit_test(test_syntax_forms),
         cmocka_unit_test(test_integer_forms),
         cmocka_unit_test(test_boundaries_accepted),
         cmocka_unit_test(test_facilities),
