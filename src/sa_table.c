@@ -84,7 +84,11 @@ static inline uint64_t key_hash(const struct sa_table *t, const struct sa_key *k
 
 static inline int key_eq(const struct sa_key *a, const struct sa_key *b)
 {
-    return memcmp(a, b, sizeof(*a)) == 0;
+    uint64_t x[5], y[5];
+    memcpy(x, a, sizeof(x));
+    memcpy(y, b, sizeof(y));
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+            (x[4] ^ y[4])) == 0;
 }
 
 /* ------------------------------------------------------------- helpers */
