@@ -51,7 +51,7 @@ static void check_socket_perms(const char *sock)
     }
     if (access(path, W_OK) < 0)
         log_err("cannot connect to AgentX socket %s: %s; allow this user's group with "
-                "\"agentXPerms 0660 0550 root ipsecdiag\" in snmpd.conf", path, strerror(errno));
+                "\"agentXPerms 0660 0755 root ipsecdiag\" in snmpd.conf", path, strerror(errno));
 }
 
 int agent_init(const struct idt_config *cfg, const char *socket_override, int debug,

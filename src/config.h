@@ -3,6 +3,10 @@
  * config_load() parses and validates a whole file and either returns a
  * complete struct idt_config or an error naming the file, the line and
  * the key.  Nothing else in the program reads the file.
+ *
+ * KEY is the dotted path of the setting; tunnel list entries are written
+ * with their 0-based position: "loss.window", "tunnels[1].mtu.max".
+ * See ipsecdiagtool.conf(5) for the format and every key.
  */
 #ifndef IDT_CONFIG_H
 #define IDT_CONFIG_H

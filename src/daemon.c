@@ -109,8 +109,7 @@ static void handle_msg(struct daemon *d, const struct msg *m)
         alert_line(m, line, sizeof line);
         log_msg(prio, "%s", line);
         syslog_remote_send(d->remote, prio, "LOSS", line);
-        if (m->event != ALERT_REMINDER || 1)
-            notify_loss(m, m->event != ALERT_CLEARED);
+        notify_loss(m, m->event != ALERT_CLEARED);   /* a reminder repeats "exceeded" */
         break;
     }
     case MSG_DROPPING:
@@ -124,18 +123,25 @@ static void handle_msg(struct daemon *d, const struct msg *m)
     case MSG_MTU_STARTED:
         mib_mtu_running(m->index);
         break;
-    case MSG_MTU_RESULT:
+    case MSG_MTU_RESULT: {
+        uint32_t previous = mib_mtu_last(m->index);
         mib_mtu_result(m->index, m->ok, m->mtu, m->probes, m->time_us);
         notify_mtu(m);
         if (d->remote) {
             if (m->ok)
-                snprintf(line, sizeof line, "mtu discovered on tunnel %s: mtu=%u rounds=%u probes=%u time=%.1fs",
-                         m->name, m->mtu, m->rounds, m->probes, m->seconds);
+            {
+                char prev[16] = "none";
+                if (previous)
+                    snprintf(prev, sizeof prev, "%u", previous);
+                snprintf(line, sizeof line, "mtu discovered on tunnel %s: mtu=%u previous=%s rounds=%u probes=%u time=%.1fs",
+                         m->name, m->mtu, prev, m->rounds, m->probes, m->seconds);
+            }
             else
                 snprintf(line, sizeof line, "mtu discovery failed on tunnel %s: %s", m->name, m->reason);
             syslog_remote_send(d->remote, m->ok ? LOG_NOTICE : LOG_WARNING, "MTU", line);
         }
         break;
+    }
     case MSG_CONFIG_RELEASED:
         if (d->pending_old && m->ptr == d->pending_old) {
             config_free(d->pending_old);
@@ -266,6 +272,12 @@ int daemon_main(int argc, char **argv, const char *default_config)
             log_warn("%s; continuing as root", err);
         else
             log_info("dropped privileges to user %s (keeping CAP_NET_RAW, CAP_NET_ADMIN)", SERVICE_USER);
+    }
+    {
+        char msg[512];
+        const char *spec = sock && *sock ? sock : d.cfg->agentx_socket;
+        if (privs_check_agentx_socket(spec, NULL, msg, sizeof msg) == PRIVS_AGENTX_DENIED)
+            log_err("%s", msg);
     }
     d.cap = capture_start(d.cfg, d.q, pre, err, sizeof err);
     if (!d.cap) {

@@ -86,6 +86,12 @@ static struct mtu_row *mtu_find(uint32_t index)
     return lo < g_nmtu && g_mtu[lo].index == index ? &g_mtu[lo] : NULL;
 }
 
+uint32_t mib_mtu_last(uint32_t index)
+{
+    const struct mtu_row *m = mtu_find(index);
+    return m ? m->mtu : 0;
+}
+
 void mib_mtu_running(uint32_t index)
 {
     struct mtu_row *m = mtu_find(index);

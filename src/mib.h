@@ -18,6 +18,8 @@ void mib_set_config(const struct idt_config *cfg);
 
 /* MTU discovery state changes (from prober events). */
 void mib_mtu_running(uint32_t index);
+/* Last successful MTU of a tunnel, 0 if none. */
+uint32_t mib_mtu_last(uint32_t index);
 void mib_mtu_result(uint32_t index, int ok, uint32_t mtu, uint32_t probes, uint64_t when_us);
 
 /* sysUpTime-style TimeStamp (centiseconds since the agent started) of a

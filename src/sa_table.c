@@ -67,10 +67,21 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
+/* 64x64 -> 128 multiply, folded: hi ^ lo. */
 static inline uint64_t mum(uint64_t a, uint64_t b)
 {
+#ifdef __SIZEOF_INT128__
     __uint128_t r = (__uint128_t)a * b;
     return (uint64_t)r ^ (uint64_t)(r >> 64);
+#else
+    /* 32-bit targets: schoolbook 128-bit product */
+    uint64_t al = (uint32_t)a, ah = a >> 32, bl = (uint32_t)b, bh = b >> 32;
+    uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+    uint64_t mid = (ll >> 32) + (uint32_t)lh + (uint32_t)hl;
+    uint64_t lo = (mid << 32) | (uint32_t)ll;
+    uint64_t hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+    return lo ^ hi;
+#endif
 }
 
 static inline uint64_t key_hash(const struct sa_table *t, const struct sa_key *k)
@@ -136,6 +147,10 @@ static struct sa_table *create(uint32_t max_sas, uint32_t window, uint64_t seed)
         cap <<= 1;
     t->index_mask = (uint32_t)(cap - 1u);
 
+    if ((uint64_t)max_sas * t->stride > SIZE_MAX / 2u || cap * 4u > SIZE_MAX / 2u) {
+        free(t);                                /* 32-bit address space */
+        return NULL;
+    }
     t->slab_bytes = (size_t)max_sas * t->stride;
     t->index_bytes = (size_t)cap * sizeof(uint32_t);
     t->free_bytes = (size_t)max_sas * sizeof(uint32_t);

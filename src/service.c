@@ -31,11 +31,8 @@
 #include "config.h"
 #include "service.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-#ifndef LOCALSTATEDIR
-#define LOCALSTATEDIR "/var"
+#if !defined(SYSCONFDIR) || !defined(LOCALSTATEDIR)
+#error "build with -DSYSCONFDIR=... -DLOCALSTATEDIR=... (Makefile.am AM_CPPFLAGS)"
 #endif
 #ifdef HAVE_SYSTEMD
 #define SERVICE_TYPE "notify"
@@ -437,7 +434,7 @@ static int ensure_user(const struct svc *s)
     argv[n++] = "useradd";
     if (s->rooted) {
         argv[n++] = "--root";
-        argv[n++] = (char *)s->root;
+        argv[n++] = s->root[0] ? (char *)s->root : "/";
     }
     argv[n++] = "--system";
     argv[n++] = "--no-create-home";

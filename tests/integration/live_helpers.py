@@ -77,7 +77,7 @@ def _value(v):
 
 def walk_numeric(env, oid):
     """{numeric-oid: value} (ints where numeric, strings unquoted)."""
-    p = env.client("snmpwalk", "-OnqU", "-Oe", oid, mibs=False)
+    p = env.client("snmpwalk", "-OnqUet", oid, mibs=False)
     out = {}
     for line in p.stdout.splitlines():
         if not line.startswith("."):
@@ -90,7 +90,7 @@ def walk_numeric(env, oid):
 
 
 def get_numeric(env, oid):
-    p = env.client("snmpget", "-OnqvU", "-Oe", oid, mibs=False)
+    p = env.client("snmpget", "-OnqvUet", oid, mibs=False)
     return _value(p.stdout)
 
 
@@ -145,21 +145,46 @@ def wait_stable_row(env, index, keys, timeout=10):
         time.sleep(1.2)
 
 
-def wait_mtu_done(env, index, timeout=90):
-    """Poll ipsecDiagTunnelMtuStatus.index until succeeded(3)/failed(4).
+def tunnel_col(env, col, index):
+    return get_numeric(env, "%s.%d.%d" % (TUNNEL_ENTRY, TUNNEL_COLS[col], index))
+
+
+def mtu_last_run(env, index):
+    return tunnel_col(env, "MtuLastRun", index)
+
+
+def wait_mtu_done(env, index, last_run_before, timeout=90):
+    """Poll until a run that ended after last_run_before (the value of
+    ipsecDiagTunnelMtuLastRun.index read before the run was started) is
+    reported: MtuStatus succeeded(3)/failed(4) and MtuLastRun changed.
     Returns (status, mtu, seconds)."""
     t0 = time.monotonic()
-    st = wait_until(lambda: get_numeric(env, "%s.%d.%d" % (TUNNEL_ENTRY, TUNNEL_COLS["MtuStatus"], index))
-                    in (MTU_SUCCEEDED, MTU_FAILED) and
-                    get_numeric(env, "%s.%d.%d" % (TUNNEL_ENTRY, TUNNEL_COLS["MtuStatus"], index)),
-                    timeout, step=0.3, what="MtuStatus.%d succeeded/failed" % index)
-    mtu = get_numeric(env, "%s.%d.%d" % (TUNNEL_ENTRY, TUNNEL_COLS["Mtu"], index))
-    return st, mtu, time.monotonic() - t0
+
+    def done():
+        st = tunnel_col(env, "MtuStatus", index)
+        if st in (MTU_SUCCEEDED, MTU_FAILED) and mtu_last_run(env, index) != last_run_before:
+            # read status again: the row may have been updated in between
+            return tunnel_col(env, "MtuStatus", index)
+        return None
+    st = wait_until(done, timeout, step=0.3,
+                    what="MtuStatus.%d succeeded/failed after the start" % index)
+    return st, tunnel_col(env, "Mtu", index), time.monotonic() - t0
+
+
+def trap_oid_value(v):
+    """snmptrapd -On renders an OID varbind as 'OID: .1.3...'."""
+    return re.sub(r"^OID:\s*", "", (v or "").strip())
 
 
 def traps_of(env, trap_oid):
     """Notifications whose snmpTrapOID.0 value is trap_oid."""
-    return [t for t in env.traps() if t.get(SNMP_TRAP_OID) == trap_oid]
+    return [t for t in env.traps() if trap_oid_value(t.get(SNMP_TRAP_OID)) == trap_oid]
+
+
+def hexaddr(dotted):
+    """InetAddress of an IPv4 address as net-snmp prints it, without the
+    trailing blank: '192.0.2.1' -> 'C0 00 02 01'."""
+    return " ".join("%02X" % int(x) for x in dotted.split("."))
 
 
 def trap_str(v):
