@@ -72,10 +72,13 @@ int agent_init(const struct idt_config *cfg, const char *socket_override, int de
     netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
     netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
 
-    const char *sock = socket_override && *socket_override ? socket_override : cfg->agentx_socket;
-    snprintf(g_socket, sizeof g_socket, "%s", sock && *sock ? sock : "/var/agentx/master");
-    if (sock && *sock)
+    const char *sock = cfg->agentx_socket;
+    if (socket_override && *socket_override)
+        sock = socket_override;
+    snprintf(g_socket, sizeof g_socket, "%s", *sock ? sock : "/var/agentx/master");
+    if (*sock)
         netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET, sock);
+    unsigned ping = cfg->ping_interval;
 
     if (init_agent("ipsecdiagtool") != 0) {
         log_err("cannot initialise the Net-SNMP agent library");
@@ -83,7 +86,7 @@ int agent_init(const struct idt_config *cfg, const char *socket_override, int de
     }
     /* init_agent() resets the ping interval: set it afterwards, before init_snmp(). */
     netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
-                       (int)cfg->ping_interval);
+                       (int)ping);
     if (mib_init(on_start) < 0)
         return -1;
     init_snmp("ipsecdiagtool");

@@ -302,7 +302,7 @@ static void *capture_thread(void *arg)
         const struct idt_config *nc = atomic_exchange(&c->pending, NULL);
         if (nc) {
             const struct idt_config *old = c->cfg;
-            int iface_changed = strcmp(old->interface, nc->interface) ||
+            int iface_changed = strcmp(old->interface, nc->interface) != 0 ||
                                 old->snaplen != nc->snaplen || old->buffer_kb != nc->buffer_kb;
             if (engine_reconfigure(&c->eng, nc) < 0)
                 log_err("reload: out of memory; keeping the old tunnel set");

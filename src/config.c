@@ -130,7 +130,7 @@ static int valid_hostname(const char *h, size_t n)
 int idt_hostport_parse(const char *s, char *host, size_t hostlen, uint16_t *port,
                        const char **why)
 {
-    const char *dummy;
+    const char *dummy = NULL;
     const char **w = why ? why : &dummy;
     const char *hs, *he, *ps;
     *w = NULL;
@@ -327,7 +327,7 @@ static const char *quote(const char *s, char *buf, size_t len)
         return buf;
     }
     buf[o++] = '"';
-    for (; s[i] && i < maxin && o + 6 < len; i++) {
+    for (; i < maxin && s[i] && o + 6 < len; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch == '"' || ch == '\\') {
             buf[o++] = '\\';

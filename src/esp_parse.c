@@ -191,7 +191,7 @@ enum esp_verdict esp_parse(int dlt, const uint8_t *data, uint32_t caplen,
     /* ---- extension headers: IPv6 0/43/60/44, AH (both families) ----
      * Invariant: pos <= end <= wirelen; pos may exceed caplen. */
     while (nh != IPPROTO_ESP_ && nh != IPPROTO_UDP_) {
-        uint32_t hl;
+        uint32_t hl = 0;
 
         if (nh == IPPROTO_AH_ ||
             (ipver == 6 && (nh == IPPROTO_HOPOPTS_ || nh == IPPROTO_ROUTING_ ||

@@ -261,7 +261,7 @@ static void plan_gap(const struct mtu_search *s, uint32_t lo, uint32_t hi,
      * the extra) without costing a round. */
     int32_t c1 = s->cap[k - 1][1];
     unsigned emax = sendable ? umin(slots, need + MTU_SEARCH_HI_EXTRA) : 0;
-    unsigned e = 0, ftop = n;
+    unsigned e = 0, ftop;
     int found = 0;
     int64_t bestv = -1;
     unsigned beste = 0;

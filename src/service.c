@@ -241,7 +241,7 @@ static int find_in_path(const char *prog)
 
 static int append(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
 {
-    if (*len + n + 1 > *cap) {
+    if (!*buf || *len + n + 1 > *cap) {
         size_t ncap = (*cap ? *cap : 4096);
         while (*len + n + 1 > ncap)
             ncap *= 2;
@@ -379,7 +379,7 @@ static int lookup_user(const struct svc *s, const char *name, uid_t *uid, gid_t 
     size_t nlen = strlen(name);
     int found = 0;
     while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, name, nlen) || line[nlen] != ':')
+        if (strncmp(line, name, nlen) != 0 || line[nlen] != ':')
             continue;
         /* name:pw:uid:gid:... */
         char *p = strchr(line + nlen + 1, ':');

@@ -38,7 +38,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -381,10 +380,11 @@ class LiveNet:
         self.mac_a, self.mac_b = macs["vA"], macs["vB"]
         portfile = self.dir / "syslog.port"
         self.syslog_file.touch()
+        self.listener_err = open(self.dir / "listener.err", "wb")
         self.listener = subprocess.Popen(
             [_tool("ip"), "netns", "exec", self.ns, sys.executable, "-c", LISTENER,
              str(self.syslog_file), str(portfile)],
-            stdout=subprocess.DEVNULL, stderr=open(self.dir / "listener.err", "wb"))
+            stdout=subprocess.DEVNULL, stderr=self.listener_err)
         wait_for(lambda: portfile.exists() or self.listener.poll() is not None, 10,
                  what="syslog listener")
         assert self.listener.poll() is None, (self.dir / "listener.err").read_text()
@@ -401,6 +401,8 @@ class LiveNet:
         if self.listener is not None and self.listener.poll() is None:
             self.listener.kill()
             self.listener.wait()
+        if self.listener is not None:
+            self.listener_err.close()
         if self.created:
             subprocess.run([_tool("ip"), "netns", "del", self.ns], capture_output=True)
             self.created = False
