@@ -14,7 +14,7 @@ AC_DEFUN([IDT_CHECK_NETSNMP], [
     [PKG_CHECK_MODULES([NETSNMP], [netsnmp-agent], [NETSNMP_VERSION=pkg-config],
       [AC_MSG_ERROR([Net-SNMP agent library not found: install the Debian package 'libsnmp-dev' (apt-get install libsnmp-dev)])])],
     [NETSNMP_CFLAGS=`$NET_SNMP_CONFIG --cflags | tr ' ' '\n' | grep -E '^-I' | tr '\n' ' '`
-     NETSNMP_LIBS=`$NET_SNMP_CONFIG --netsnmp-agent-libs`
+     NETSNMP_LIBS=`$NET_SNMP_CONFIG --netsnmp-agent-libs | sed "s/-lnetsnmpmibs //"`
      NETSNMP_VERSION=`$NET_SNMP_CONFIG --version`])
   save_CFLAGS=$CFLAGS; save_LIBS=$LIBS
   CFLAGS="$CFLAGS $NETSNMP_CFLAGS"; LIBS="$NETSNMP_LIBS $LIBS"
@@ -69,7 +69,7 @@ AC_DEFUN([IDT_CHECK_HARDENING], [
     IDT_CC_FLAG([$flag], [HARDEN_CFLAGS="$HARDEN_CFLAGS $flag"])
   done
   HARDEN_CPPFLAGS="-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2"
-  for flag in -pie -Wl,-z,relro -Wl,-z,now; do
+  for flag in -pie -Wl,-z,relro -Wl,-z,now -Wl,--as-needed; do
     IDT_LD_FLAG([$flag], [HARDEN_LDFLAGS="$HARDEN_LDFLAGS $flag"])
   done
   AC_SUBST([HARDEN_CFLAGS])

@@ -137,11 +137,23 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
         engine_tick(e, e->now_us);
 
     struct sa_key key;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    {   /* built as five words (family, pad, spi | src | dst): no partial stores */
+        uint64_t w[5];
+        w[0] = (uint64_t)p.family | ((uint64_t)p.spi << 32);
+        memcpy(&w[1], p.src, 8);
+        memcpy(&w[2], p.src + 8, 8);
+        memcpy(&w[3], p.dst, 8);
+        memcpy(&w[4], p.dst + 8, 8);
+        memcpy(&key, w, sizeof key);
+    }
+#else
     memset(&key, 0, sizeof key);
     key.family = p.family;
     key.spi = p.spi;
     memcpy(key.src, p.src, 16);
     memcpy(key.dst, p.dst, 16);
+#endif
 
     int created = 0;
     struct sa_entry *ent = sa_table_insert(e->sas, &key, &created);

@@ -279,10 +279,22 @@ enum esp_verdict esp_parse(int dlt, const uint8_t *data, uint32_t caplen,
             out->seq = rd32(data + pos + 4);
             out->ip_len = ip_len;
             if (ipver == 4) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                /* whole-word stores: the SA key is read back in 8-byte words */
+                uint32_t a4, b4;
+                memcpy(&a4, ip + 12, 4);
+                memcpy(&b4, ip + 16, 4);
+                uint64_t a8 = a4, b8 = b4, z = 0;
+                memcpy(out->src, &a8, 8);
+                memcpy(out->src + 8, &z, 8);
+                memcpy(out->dst, &b8, 8);
+                memcpy(out->dst + 8, &z, 8);
+#else
                 memcpy(out->src, ip + 12, 4);
                 memset(out->src + 4, 0, 12);
                 memcpy(out->dst, ip + 16, 4);
                 memset(out->dst + 4, 0, 12);
+#endif
             } else {
                 memcpy(out->src, ip + 8, 16);
                 memcpy(out->dst, ip + 24, 16);

@@ -90,9 +90,22 @@ static void on_sigint(int sig)
 static int run_offline(struct session *s, const char *file, int json)
 {
     char errbuf[PCAP_ERRBUF_SIZE];
-    pcap_t *p = pcap_open_offline(file, errbuf);
+    /* libpcap reads through stdio with a 4 KiB buffer; give it 1 MiB */
+    FILE *fp = strcmp(file, "-") != 0 ? fopen(file, "rb") : NULL;
+    char *iobuf = fp ? malloc(1u << 20) : NULL;
+    pcap_t *p;
+    if (fp) {
+        if (iobuf)
+            setvbuf(fp, iobuf, _IOFBF, 1u << 20);
+        p = pcap_fopen_offline(fp, errbuf);
+        if (!p)
+            fclose(fp);
+    } else {
+        p = pcap_open_offline(file, errbuf);
+    }
     if (!p) {
         fprintf(stderr, "ipsecdiagtool: %s: cannot read capture: %s\n", file, errbuf);
+        free(iobuf);
         return 1;
     }
     int dlt = pcap_datalink(p);
@@ -100,6 +113,7 @@ static int run_offline(struct session *s, const char *file, int json)
         fprintf(stderr, "ipsecdiagtool: %s: unsupported link type %d (%s)\n", file, dlt,
                 pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "unknown");
         pcap_close(p);
+        free(iobuf);
         return 1;
     }
     struct pcap_pkthdr *h;
@@ -117,9 +131,11 @@ static int run_offline(struct session *s, const char *file, int json)
     if (r == -1) {
         fprintf(stderr, "ipsecdiagtool: %s: read error: %s\n", file, pcap_geterr(p));
         pcap_close(p);
+        free(iobuf);
         return 1;
     }
     pcap_close(p);
+    free(iobuf);
     engine_finish(&s->eng);
     event_log_flush(s->elog);
     if (json)

@@ -215,7 +215,15 @@ struct sa_entry *sa_table_find(struct sa_table *t, const struct sa_key *key)
 struct sa_entry *sa_table_insert(struct sa_table *t, const struct sa_key *key,
                                  int *created)
 {
-    uint32_t i = home_bucket(t, key);
+    uint64_t w[5];
+    memcpy(&w[0], (const char *)key, 8);
+    memcpy(&w[1], (const char *)key + 8, 8);
+    memcpy(&w[2], (const char *)key + 16, 8);
+    memcpy(&w[3], (const char *)key + 24, 8);
+    memcpy(&w[4], (const char *)key + 32, 8);
+    uint64_t h = mum(mum(w[0] ^ t->secret[0], w[1] ^ t->secret[1]) ^ t->secret[5],
+                     mum(w[2] ^ t->secret[2], w[3] ^ t->secret[3]) ^ w[4] ^ t->secret[4]);
+    uint32_t i = (uint32_t)h & t->index_mask;
     if (created)
         *created = 0;
     for (;;) {
@@ -223,7 +231,9 @@ struct sa_entry *sa_table_insert(struct sa_table *t, const struct sa_key *key,
         if (v == 0)
             break;
         struct sa_entry *e = slot_entry(t, v - 1u);
-        if (key_eq(&e->key, key))
+        uint64_t x[5];
+        memcpy(x, &e->key, sizeof x);
+        if (((x[0] ^ w[0]) | (x[1] ^ w[1]) | (x[2] ^ w[2]) | (x[3] ^ w[3]) | (x[4] ^ w[4])) == 0)
             return e;
         i = (i + 1u) & t->index_mask;
     }

@@ -85,9 +85,21 @@ def gw1_sa(lab, spi_in):
     raise AssertionError("gw1 has no CHILD_SA with inbound SPI 0x%08x: %r" % (spi_in, lab.sas("gw1")))
 
 
-def fresh_sa(lab):
-    """Rekey and return gw1's new INSTALLED CHILD_SA; check the mirror SPIs on gw2."""
-    sa = lab.rekey()
+HIGH = 1 << 31
+
+
+def fresh_sa(lab, spi_in_high=None, tries=40):
+    """Rekey and return gw1's new INSTALLED CHILD_SA; check the mirror SPIs
+    on gw2.  strongSwan picks SPIs at random over all 32 bits; with
+    spi_in_high=True/False rekey (no traffic yet) until the inbound SPI has
+    that top bit, so that a test is deterministic with respect to SPIs
+    >= 2^31 (see test_live_sa_table_spis_above_2_31)."""
+    for _ in range(tries):
+        sa = lab.rekey()
+        if spi_in_high is None or (sa["spi_in"] >= HIGH) == spi_in_high:
+            break
+    else:
+        raise AssertionError("no inbound SPI with high bit %s in %d rekeys" % (spi_in_high, tries))
     assert sa["state"] == "INSTALLED"
     peer = [s for s in lab.sas("gw2") if s["state"] == "INSTALLED"]
     assert len(peer) == 1, peer
@@ -185,7 +197,9 @@ def test_live_rekey_new_spis_totals_add_up(lab_factory, workdir, idt_bin):
         counts = []
         spis = []
         for n in (N1, N2):
-            sa = fresh_sa(lab)
+            # inbound SPIs below 2^31: SPIs above are covered (and currently
+            # broken) in test_live_sa_table_spis_above_2_31
+            sa = fresh_sa(lab, spi_in_high=False)
             assert sa["spi_in"] not in [s[0] for s in spis]
             spis.append((sa["spi_in"], sa["spi_out"]))
             cnt = lab.nft_drop_esp(direction="gw2->gw1", exact=0, spi=sa["spi_in"])
@@ -221,6 +235,32 @@ def test_live_rekey_new_spis_totals_add_up(lab_factory, workdir, idt_bin):
         # tunnel totals == sum over both inbound SAs
         assert sum(sas[(1, H.INBOUND, s)]["Pkts"] for s in (old_in, new_in)) == row["InPkts"]
         assert sum(sas[(1, H.INBOUND, s)]["LostPkts"] for s in (old_in, new_in)) == row["LostPkts"]
+
+
+def test_live_sa_table_spis_above_2_31(lab_factory, workdir, idt_bin):
+    """SPIs are 32-bit unsigned; about half of all real SPIs are >= 2^31.
+    Two inbound SAs with such SPIs (rekey until strongSwan picked them):
+    every row must be readable by GET and appear in a walk."""
+    with lab_factory() as lab, \
+            start_env(lab, workdir, idt_bin, H.agent_config([H.gw1_gw2_tunnel(mtu=False)])) as env:
+        expect = {}
+        for _ in range(2):
+            sa = fresh_sa(lab, spi_in_high=True)
+            cin = lab.nft_drop_esp(direction="gw2->gw1", exact=0, spi=sa["spi_in"])
+            cout = lab.nft_drop_esp(direction="gw1->gw2", exact=0, spi=sa["spi_out"])
+            ping_all(lab, 20)
+            expect[(1, H.INBOUND, sa["spi_in"])] = cin.seen
+            expect[(1, H.OUTBOUND, sa["spi_out"])] = cout.seen
+        assert set(expect.values()) == {20}
+        settled_row(env, 1, {"InPkts": 40})
+        got_get = {}
+        for (t, d, spi) in expect:
+            p = env.client("snmpget", "-OnqvU", "%s.8.%d.%d.%d" % (H.SA_ENTRY, t, d, spi),
+                           mibs=False, check=False)
+            got_get[(t, d, spi)] = p.stdout.strip()
+        got_walk = {k: v["Pkts"] for k, v in H.sa_table(env).items()}
+        assert got_walk == expect, "walk: %r, expected %r, GET: %r" % (got_walk, expect, got_get)
+        assert got_get == {k: str(v) for k, v in expect.items()}, got_get
 
 
 # ----------------------------------------------------------------- 3. alert
@@ -323,20 +363,26 @@ def test_live_mtu_clean_blackhole_and_loss(lab_factory, workdir, idt_bin):
         assert res["b"][:2] == (H.MTU_SUCCEEDED, expect_b), res
         assert bh.dropped > 0            # the black hole was really hit
 
-        # (c) same black hole + 10% random ESP loss in both directions
+        # (c) same black hole + 10% random ESP loss in both directions.  Only
+        # some 30 ESP packets pass the black hole in a run, so a run without
+        # a single loss happens (~5%): repeat until the loss rule has hit.
         lab.flush_route_cache()
         loss = lab.nft_drop_esp(direction="both", probability=0.1)
-        before = start_discovery(env, 1)
-        res["c"] = H.wait_mtu_done(env, 1, before)
-        assert res["c"][:2] == (H.MTU_SUCCEEDED, expect_b), (res, loss)
-        assert loss.dropped > 0, loss    # ~10% of some 80 ESP packets
+        for attempt in range(4):
+            before = start_discovery(env, 1)
+            res["c%d" % attempt] = r = H.wait_mtu_done(env, 1, before)
+            assert r[:2] == (H.MTU_SUCCEEDED, expect_b), (res, loss)
+            if loss.dropped > 0:
+                break
+        assert loss.dropped > 0, loss
+        ncomp = 2 + attempt + 1
 
         done = H.traps_of(env, H.TRAP_MTU_COMPLETED)
         mtu_oid = H.TUNNEL_ENTRY + ".18.1"
-        assert [H.trap_int(t[mtu_oid]) for t in done] == [expect_a, expect_b, expect_b]
+        assert [H.trap_int(t[mtu_oid]) for t in done] == [expect_a] + [expect_b] * (ncomp - 1)
         assert all(H.trap_str(t[H.TUNNEL_ENTRY + ".2.1"]) == "gw1-gw2" for t in done)
         assert H.traps_of(env, H.TRAP_MTU_FAILED) == []
-        print("mtu runs (status, mtu, seconds): %r" % res)
+        print("mtu runs (status, mtu, seconds): %r, loss %r" % (res, loss))
 
 
 def test_live_mtu_unanswered_target_fails(lab_factory, workdir, idt_bin):
