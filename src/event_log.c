@@ -14,8 +14,9 @@ struct event_log {
     FILE *f;
     char path[4096];
     int failed;
-    /* pending late run */
+    /* pending run (lost or late), extended while the next one continues it */
     int pending;
+    char p_kind[8];
     uint64_t p_time;
     char p_tunnel[IDT_NAME_MAX];
     struct idt_addr p_src, p_dst;
@@ -69,7 +70,7 @@ static void flush_pending(struct event_log *el)
         return;
     el->pending = 0;
     write_line(el, el->p_time, el->p_tunnel, &el->p_src, &el->p_dst, el->p_spi, el->p_first,
-               el->p_last, "late");
+               el->p_last, el->p_kind);
 }
 
 void event_log_gap(struct event_log *el, uint64_t time_us, const char *tunnel,
@@ -78,25 +79,23 @@ void event_log_gap(struct event_log *el, uint64_t time_us, const char *tunnel,
 {
     if (!el)
         return;
-    if (!strcmp(kind, "late")) {
-        if (el->pending && el->p_spi == spi && idt_addr_eq(&el->p_src, src) &&
-            idt_addr_eq(&el->p_dst, dst) && first == el->p_last + 1) {
-            el->p_last = last;
-            return;
-        }
-        flush_pending(el);
-        el->pending = 1;
-        el->p_time = time_us;
-        snprintf(el->p_tunnel, sizeof el->p_tunnel, "%s", tunnel);
-        el->p_src = *src;
-        el->p_dst = *dst;
-        el->p_spi = spi;
-        el->p_first = first;
+    /* Sequence numbers fall off the window one by one: merge runs that
+     * continue each other into one line per gap. */
+    if (el->pending && el->p_spi == spi && !strcmp(el->p_kind, kind) &&
+        idt_addr_eq(&el->p_src, src) && idt_addr_eq(&el->p_dst, dst) && first == el->p_last + 1) {
         el->p_last = last;
         return;
     }
     flush_pending(el);
-    write_line(el, time_us, tunnel, src, dst, spi, first, last, kind);
+    el->pending = 1;
+    el->p_time = time_us;
+    snprintf(el->p_kind, sizeof el->p_kind, "%s", kind);
+    snprintf(el->p_tunnel, sizeof el->p_tunnel, "%s", tunnel);
+    el->p_src = *src;
+    el->p_dst = *dst;
+    el->p_spi = spi;
+    el->p_first = first;
+    el->p_last = last;
 }
 
 void event_log_flush(struct event_log *el)

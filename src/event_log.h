@@ -11,7 +11,9 @@ struct event_log;
 /* Open (append; header written when the file is new or empty).
  * NULL with a message in err on failure. */
 struct event_log *event_log_open(const char *path, char *err, size_t errlen);
-/* kind: "lost" or "late".  Consecutive late packets of one SA are merged. */
+/* kind: "lost" or "late".  Runs of one SA and kind that continue each
+ * other are merged into one line (time of the first); flushed by the next
+ * unrelated run, event_log_flush() or close. */
 void event_log_gap(struct event_log *el, uint64_t time_us, const char *tunnel,
                    const struct idt_addr *src, const struct idt_addr *dst, uint32_t spi,
                    uint64_t first, uint64_t last, const char *kind);
