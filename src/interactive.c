@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ struct session {
     struct report_alert *alerts;
     size_t nalerts, cap;
     int live;
+    int json;           /* live alert lines go to stderr, not into the JSON */
 };
 
 static void on_event(void *ctx, const struct engine_event *ev)
@@ -63,7 +65,7 @@ static void on_event(void *ctx, const struct engine_event *ev)
         a->interval_s = ev->fig.interval_s;
         a->rate_ppm = ev->fig.rate_ppm;
         if (s->live)
-            printf("ALERT %s tunnel %s: lost=%llu interval=%us rate_ppm=%u\n",
+            fprintf(s->json ? stderr : stdout, "ALERT %s tunnel %s: lost=%llu interval=%us rate_ppm=%u\n",
                    alert_event_name(ev->alert), ev->tunnel->name,
                    (unsigned long long)ev->fig.lost, ev->fig.interval_s, ev->fig.rate_ppm);
     } else if ((ev->kind == ENGINE_EV_LOST || ev->kind == ENGINE_EV_LATE) && s->elog && ev->sa) {
@@ -145,6 +147,18 @@ static int run_offline(struct session *s, const char *file, int json)
     return 0;
 }
 
+struct live_ctx {
+    struct engine *eng;
+    int dlt;
+};
+
+static void live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+    struct live_ctx *lc = (struct live_ctx *)(void *)user;
+    uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000ULL + (uint64_t)h->ts.tv_usec;
+    engine_packet(lc->eng, lc->dlt, ts, data, h->caplen, h->len);
+}
+
 static int run_live(struct session *s, const char *iface, const struct idt_config *cfg, int json)
 {
     char err[PCAP_ERRBUF_SIZE + 256];
@@ -165,14 +179,13 @@ static int run_live(struct session *s, const char *iface, const struct idt_confi
     uint64_t next_print = capture_now_us() + 2000000ULL;
     fprintf(stderr, "capturing on %s (link type %s); Ctrl-C to stop\n", iface,
             pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
+    struct live_ctx lc = { &s->eng, dlt };
     while (!g_stop) {
-        struct pcap_pkthdr *h;
-        const u_char *data;
-        int r = pcap_next_ex(p, &h, &data);
-        if (r == 1) {
-            uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000ULL + (uint64_t)h->ts.tv_usec;
-            engine_packet(&s->eng, dlt, ts, data, h->caplen, h->len);
-        } else if (r < 0) {
+        /* the handle is non-blocking: wait for packets (or 200 ms) first */
+        struct pollfd pfd = { .fd = pcap_get_selectable_fd(p), .events = POLLIN };
+        if (poll(&pfd, 1, 200) < 0 && errno != EINTR)
+            break;
+        if (pcap_dispatch(p, -1, live_packet, (u_char *)(void *)&lc) < 0) {
             if (!g_stop)
                 fprintf(stderr, "ipsecdiagtool: %s: capture error: %s\n", iface, pcap_geterr(p));
             break;
@@ -196,6 +209,7 @@ static int run_live(struct session *s, const char *iface, const struct idt_confi
         s->eng.st.pcap_drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
     g_live = NULL;
     pcap_close(p);
+    engine_finish(&s->eng);     /* the end of the observation: holes in the window count */
     event_log_flush(s->elog);
     if (json)
         report_json(stdout, &s->eng, s->alerts, s->nalerts);
@@ -288,6 +302,7 @@ int interactive_main(int argc, char **argv, const char *default_config)
         config_free(&cfg);
         return 1;
     }
+    s.json = json;
     s.eng.on_event = on_event;
     s.eng.event_ctx = &s;
     if (!evlog && cfg.event_log[0])

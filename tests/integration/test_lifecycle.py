@@ -483,6 +483,9 @@ def _signal_run(idt_bin, workdir, net, env, pidfile, sig, keep):
         env.start_agent(["-p", str(pidfile)])
         pid = env.agent.pid
         assert same_binary(pid, idt_bin)
+        # written right after the AgentX registration, which wait_registered saw
+        wait_for(lambda: pidfile.exists() and pidfile.read_text().endswith("\n"), 5,
+                 step=0.05, what="pidfile")
         assert pidfile.read_text() == "%d\n" % pid
 
         # ~6 s of traffic in the background
