@@ -118,10 +118,21 @@ static int exact(const struct mib_table_def *d, void *ctx, const oid *name, size
     return 0;
 }
 
+/* Sub-identifiers are 32-bit (RFC 2578), but libnetsnmp 5.9.3 hands an
+ * AgentX subagent values >= 2^31 sign-extended into its 64-bit oid type
+ * (an SPI of 3000000000 arrives as 0xffffffffb2d05e00).  Mask them back. */
+static size_t clean_oid(const netsnmp_variable_list *vb, oid *out)
+{
+    size_t n = vb->name_length < MAX_OID_LEN ? vb->name_length : MAX_OID_LEN;
+    for (size_t i = 0; i < n; i++)
+        out[i] = vb->name[i] & 0xffffffffUL;
+    return n;
+}
+
 static int do_getnext(const struct mib_table_def *d, void *ctx, netsnmp_variable_list *vb)
 {
-    const oid *q = vb->name;
-    size_t qn = vb->name_length, pl = prefix_len(d);
+    oid q[MAX_OID_LEN];
+    size_t qn = clean_oid(vb, q), pl = prefix_len(d);
     oid prefix[MAX_OID_LEN];
     for (size_t i = 0; i < d->root_len; i++)
         prefix[i] = d->root[i];
@@ -174,13 +185,15 @@ static int handler(netsnmp_mib_handler *h, netsnmp_handler_registration *reg,
         if (r->processed)
             continue;
         netsnmp_variable_list *vb = r->requestvb;
+        oid name[MAX_OID_LEN];
+        size_t nlen = clean_oid(vb, name);
         size_t row;
         unsigned col;
         int e;
         switch (reqinfo->mode) {
         case MODE_GET: {
             struct mib_val v;
-            e = exact(d, ctx, vb->name, vb->name_length, &row, &col);
+            e = exact(d, ctx, name, nlen, &row, &col);
             if (e == 0 && d->cell(ctx, row, col, &v) == 0)
                 set_value(vb, &v);
             else
@@ -191,7 +204,7 @@ static int handler(netsnmp_mib_handler *h, netsnmp_handler_registration *reg,
             do_getnext(d, ctx, vb);
             break;
         case MODE_SET_RESERVE1:
-            e = exact(d, ctx, vb->name, vb->name_length, &row, &col);
+            e = exact(d, ctx, name, nlen, &row, &col);
             if (e)
                 netsnmp_set_request_error(reqinfo, r, e == SNMP_NOSUCHOBJECT ?
                                           SNMP_ERR_NOTWRITABLE : SNMP_ERR_NOCREATION);
@@ -201,7 +214,7 @@ static int handler(netsnmp_mib_handler *h, netsnmp_handler_registration *reg,
                 netsnmp_set_request_error(reqinfo, r, e);
             break;
         case MODE_SET_COMMIT:
-            if (d->commit && exact(d, ctx, vb->name, vb->name_length, &row, &col) == 0)
+            if (d->commit && exact(d, ctx, name, nlen, &row, &col) == 0)
                 d->commit(ctx, row, col, vb);
             break;
         case MODE_SET_RESERVE2:

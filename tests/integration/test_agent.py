@@ -165,3 +165,14 @@ def test_cli_usage_errors(idt_bin):
     assert p.returncode == 0 and "mtu-discovery" in p.stdout
     p = subprocess.run([idt_bin, "about"], capture_output=True, text=True)
     assert p.returncode == 0 and "net-snmp" in p.stdout and "libpcap" in p.stdout and "libconfig" in p.stdout
+
+
+def test_indexes_above_2_31(workdir, idt_bin):
+    # sub-identifiers >= 2^31 must survive the AgentX path (GET, GETNEXT and SET)
+    conf = CONFIG.replace("index = 7;", "index = 3000000000;")
+    with SnmpEnv(workdir / "hi", idt_bin, conf) as e:
+        assert e.get(M + "ipsecDiagTunnelName.3000000000") == "hq-branch1"
+        nx = e.client("snmpgetnext", "-On", ROOT + ".1.2.1.2.3").stdout.split(" = ")[0]
+        assert nx == ROOT + ".1.2.1.2.3000000000"
+        p = e.set(M + "ipsecDiagTunnelMtuDiscover.3000000000", "i", 2)
+        assert p.returncode == 0, p.stdout + p.stderr
