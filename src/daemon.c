@@ -70,9 +70,12 @@ static void on_mtu_start(uint32_t index)
 {
     if (!g_d || !g_d->prober)
         return;
+    static struct log_limit lim;
+    unsigned sup;
     int r = prober_request(g_d->prober, index);
-    if (r == 1)
-        log_info("MTU discovery already running on tunnel index %u; start ignored", index);
+    if (r == 1 && log_limit_allow(&lim, 10, &sup))
+        log_info("MTU discovery already running on tunnel index %u; start ignored "
+                 "(%u more ignored starts in the last 10 s not logged)", index, sup);
     else if (r < 0)
         log_info("MTU discovery requested on tunnel index %u, which has no mtu block", index);
 }

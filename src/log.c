@@ -84,3 +84,17 @@ void log_msg(int prio, const char *fmt, ...)
     fflush(stderr);
     pthread_mutex_unlock(&g_lock);
 }
+
+int log_limit_allow(struct log_limit *l, unsigned interval_s, unsigned *suppressed)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if ((long long)ts.tv_sec < l->next_s) {
+        l->suppressed++;
+        return 0;
+    }
+    *suppressed = l->suppressed;
+    l->suppressed = 0;
+    l->next_s = (long long)ts.tv_sec + interval_s;
+    return 1;
+}

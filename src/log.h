@@ -18,4 +18,13 @@ void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 #define log_info(...)    log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...)   do { if (log_debug_enabled()) log_msg(LOG_DEBUG, __VA_ARGS__); } while (0)
 
+/* Rate limit for messages a remote party can trigger at will (SNMP SETs):
+ * log_limit_allow() returns 1 at most once per interval_s seconds and then
+ * reports in *suppressed how many calls were refused since the last one. */
+struct log_limit {
+    long long next_s;
+    unsigned suppressed;
+};
+int log_limit_allow(struct log_limit *l, unsigned interval_s, unsigned *suppressed);
+
 #endif

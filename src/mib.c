@@ -163,8 +163,11 @@ static int check_start(const netsnmp_variable_list *var)
     long v = *var->val.integer;
     if (v == IDT_MTU_DISCOVER_START)
         return SNMP_ERR_NOERROR;
-    if (v == IDT_MTU_DISCOVER_IDLE)
-        log_info("SET idle(1) refused: it is the read-back value only; set start(2) to start MTU discovery");
+    static struct log_limit lim;
+    unsigned sup;
+    if (v == IDT_MTU_DISCOVER_IDLE && log_limit_allow(&lim, 10, &sup))
+        log_info("SET idle(1) refused: it is the read-back value only; set start(2) to start "
+                 "MTU discovery (%u more in the last 10 s not logged)", sup);
     return SNMP_ERR_WRONGVALUE;
 }
 
@@ -281,12 +284,14 @@ static int tun_check(void *ctx, size_t row, unsigned col, const netsnmp_variable
     if (e != SNMP_ERR_NOERROR)
         return e;
     const struct mtu_row *m = mtu_find(s->tun[row].index);
-    if (!m || !m->has_mtu) {
-        log_info("SET start(2) refused on tunnel %s: it has no mtu block in the configuration",
-                 s->tun[row].name);
-        return SNMP_ERR_INCONSISTENTVALUE;
-    }
-    return SNMP_ERR_NOERROR;
+    if (m && m->has_mtu)
+        return SNMP_ERR_NOERROR;
+    static struct log_limit lim;
+    unsigned sup;
+    if (log_limit_allow(&lim, 10, &sup))
+        log_info("SET start(2) refused on tunnel %s: it has no mtu block in the configuration "
+                 "(%u more refusals in the last 10 s not logged)", s->tun[row].name, sup);
+    return SNMP_ERR_INCONSISTENTVALUE;
 }
 
 static void tun_commit(void *ctx, size_t row, unsigned col, const netsnmp_variable_list *var)
