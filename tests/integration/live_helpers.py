@@ -8,7 +8,7 @@ the MIB files render enum indexes.
 import re
 import time
 
-from snmpenv import ROOT
+from snmpenv import ROOT, wait_for
 
 TUNNEL_ENTRY = ROOT + ".1.2.1"          # ipsecDiagTunnelEntry
 SA_ENTRY = ROOT + ".1.3.1"              # ipsecDiagSaEntry
@@ -119,14 +119,7 @@ def sa_table(env):
 
 
 def wait_until(pred, timeout, step=0.25, what="condition"):
-    end = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < end:
-        last = pred()
-        if last:
-            return last
-        time.sleep(step)
-    raise AssertionError("timed out after %.1fs waiting for %s (last: %r)" % (timeout, what, last))
+    return wait_for(pred, timeout, step=step, what=what)
 
 
 def wait_stable_row(env, index, keys, timeout=10):

@@ -10,6 +10,7 @@ test fails.
 import glob
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -34,6 +35,21 @@ def free_udp_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def tool(name):
+    """Path of a system tool (sbin is not always on PATH)."""
+    return shutil.which(name) or "/usr/sbin/" + name
+
+
+def sh(*args, input=None, check=True, timeout=60):
+    """Run a command; on failure (check=True) raise with its output."""
+    r = subprocess.run([str(a) for a in args], input=input, capture_output=True, text=True,
+                       timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError("command failed (%d): %s\nstdout: %s\nstderr: %s"
+                             % (r.returncode, " ".join(map(str, args)), r.stdout, r.stderr))
+    return r
 
 
 def wait_for(pred, timeout, step=0.1, what="condition"):

@@ -338,16 +338,7 @@ while True:
 _ns_counter = [0]
 
 
-def _tool(name):
-    return shutil.which(name) or "/usr/sbin/" + name
-
-
-def sh(*args, check=True, timeout=60):
-    r = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout)
-    if check and r.returncode != 0:
-        raise AssertionError("command failed (%d): %s\n%s%s"
-                             % (r.returncode, " ".join(map(str, args)), r.stdout, r.stderr))
-    return r
+from snmpenv import sh, tool as _tool  # noqa: E402  (shared helpers)
 
 
 class LiveNet:

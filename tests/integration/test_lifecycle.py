@@ -52,17 +52,7 @@ FAR_MTU = 1400                      # MTU of f0 and f1 in the privilege test
 _counter = itertools.count()
 
 
-def _tool(name):
-    return shutil.which(name) or "/usr/sbin/" + name
-
-
-def sh(*args, input=None, check=True, timeout=60):
-    r = subprocess.run([str(a) for a in args], input=input, capture_output=True, text=True,
-                       timeout=timeout)
-    if check and r.returncode != 0:
-        raise AssertionError("command failed (%d): %s\n%s%s"
-                             % (r.returncode, " ".join(map(str, args)), r.stdout, r.stderr))
-    return r
+from snmpenv import sh, tool as _tool  # noqa: E402  (shared helpers)
 
 
 def _require(*tools):

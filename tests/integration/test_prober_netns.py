@@ -61,17 +61,7 @@ def _require_prereqs():
                         % tool, pytrace=False)
 
 
-def _tool(name):
-    return shutil.which(name) or "/usr/sbin/" + name
-
-
-def sh(*args, input=None, check=True):
-    r = subprocess.run([str(a) for a in args], input=input, capture_output=True,
-                       text=True, timeout=60)
-    if check and r.returncode != 0:
-        raise AssertionError("command failed (%d): %s\nstdout: %s\nstderr: %s"
-                             % (r.returncode, " ".join(map(str, args)), r.stdout, r.stderr))
-    return r
+from snmpenv import sh, tool as _tool  # noqa: E402  (shared helpers)
 
 
 class Net:
