@@ -322,14 +322,16 @@ static int sa_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
 {
     const struct snapshot *s = ctx;
     const struct snap_sa *a = &s->sa[row];
+    const struct idt_addr *src, *dst;
+    snapshot_sa_addrs(s, a, &src, &dst);
     switch (col) {
     case IDT_COL_SA_ENCAP:
         v_int(v, a->encap == 2 ? IDT_SA_ENCAP_UDPESP : IDT_SA_ENCAP_ESP);
         break;
-    case IDT_COL_SA_SRCADDRTYPE: v_addrtype(v, &a->src); break;
-    case IDT_COL_SA_SRCADDR: v_addr(v, &a->src); break;
-    case IDT_COL_SA_DSTADDRTYPE: v_addrtype(v, &a->dst); break;
-    case IDT_COL_SA_DSTADDR: v_addr(v, &a->dst); break;
+    case IDT_COL_SA_SRCADDRTYPE: v_addrtype(v, src); break;
+    case IDT_COL_SA_SRCADDR: v_addr(v, src); break;
+    case IDT_COL_SA_DSTADDRTYPE: v_addrtype(v, dst); break;
+    case IDT_COL_SA_DSTADDR: v_addr(v, dst); break;
     case IDT_COL_SA_PKTS: v_c64(v, a->c.received); break;
     case IDT_COL_SA_LOSTPKTS: v_c64(v, a->c.lost); break;
     case IDT_COL_SA_LATEPKTS: v_c64(v, a->c.late); break;

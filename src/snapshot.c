@@ -14,13 +14,20 @@ static int cmp_tun(const void *pa, const void *pb)
     return a->index < b->index ? -1 : a->index > b->index;
 }
 
-static int cmp_sa(const void *pa, const void *pb)
+/* SA rows are ordered by a 16-byte key: (tunnel index, direction) in
+ * `hi`, SPI and the slot to copy from in `lo` - sorting small keys and
+ * copying each row once beats sorting the 80-byte rows themselves. */
+struct sa_sort_key {
+    uint64_t hi;
+    uint32_t spi;
+    uint32_t slot;
+};
+
+static int cmp_key(const void *pa, const void *pb)
 {
-    const struct snap_sa *a = pa, *b = pb;
-    if (a->tindex != b->tindex)
-        return a->tindex < b->tindex ? -1 : 1;
-    if (a->dir != b->dir)
-        return a->dir < b->dir ? -1 : 1;
+    const struct sa_sort_key *a = pa, *b = pb;
+    if (a->hi != b->hi)
+        return a->hi < b->hi ? -1 : 1;
     return a->spi < b->spi ? -1 : a->spi > b->spi;
 }
 
@@ -73,31 +80,46 @@ struct snapshot *snapshot_build(struct engine *e, uint64_t now_us, int dropping)
         st->lost_while_dropping = tu->lost_while_dropping;
         st->created_us = tu->created_us;
     }
-    uint32_t cur = 0;
+    struct sa_sort_key *keys = malloc((ns ? ns : 1) * sizeof *keys);
+    const struct sa_entry **ents = malloc((ns ? ns : 1) * sizeof *ents);
+    if (!keys || !ents) {
+        free(keys);
+        free(ents);
+        free_snap(s);
+        return NULL;
+    }
+    uint32_t cur = 0, n = 0;
     const struct sa_entry *ent;
-    while ((ent = sa_table_next(e->sas, &cur)) != NULL && s->nsa < ns) {
+    while ((ent = sa_table_next(e->sas, &cur)) != NULL && n < ns) {
         const struct tunnel *tu = tunnel_table_at(e->tunnels, ent->tunnel);
         if (!tu)
             continue;
-        struct snap_sa *sa = &s->sa[s->nsa++];
-        sa->tindex = tu->index;
-        sa->spi = ent->key.spi;
-        sa->dir = ent->direction;
-        sa->encap = ent->encap;
-        sa->src.family = sa->dst.family = ent->key.family;
-        memcpy(sa->src.a, ent->key.src, 16);
-        memcpy(sa->dst.a, ent->key.dst, 16);
-        sa->c.received = ent->rw.received;
-        sa->c.lost = ent->rw.lost;
-        sa->c.late = ent->rw.late;
-        sa->c.duplicate = ent->rw.duplicate;
-        sa->c.reordered = ent->rw.reordered;
-        sa->high = ent->rw.high;
-        sa->first_us = ent->first_seen_us;
-        sa->last_us = ent->last_seen_us;
+        keys[n].hi = (uint64_t)tu->index << 8 | ent->direction;
+        keys[n].spi = ent->key.spi;
+        keys[n].slot = n;
+        ents[n++] = ent;
     }
+    qsort(keys, n, sizeof *keys, cmp_key);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct sa_entry *en = ents[keys[i].slot];
+        struct snap_sa *sa = &s->sa[i];
+        sa->tindex = (uint32_t)(keys[i].hi >> 8);
+        sa->spi = en->key.spi;
+        sa->dir = en->direction;
+        sa->encap = en->encap;
+        sa->c.received = en->rw.received;
+        sa->c.lost = en->rw.lost;
+        sa->c.late = en->rw.late;
+        sa->c.duplicate = en->rw.duplicate;
+        sa->c.reordered = en->rw.reordered;
+        sa->high = en->rw.high;
+        sa->first_us = en->first_seen_us;
+        sa->last_us = en->last_seen_us;
+    }
+    s->nsa = n;
+    free(keys);
+    free(ents);
     qsort(s->tun, s->ntun, sizeof *s->tun, cmp_tun);
-    qsort(s->sa, s->nsa, sizeof *s->sa, cmp_sa);
     return s;
 }
 
@@ -168,4 +190,18 @@ size_t snapshot_sa_lower(const struct snapshot *s, uint32_t tindex, uint32_t dir
             hi = mid;
     }
     return lo;
+}
+
+void snapshot_sa_addrs(const struct snapshot *s, const struct snap_sa *sa,
+                       const struct idt_addr **src, const struct idt_addr **dst)
+{
+    static const struct idt_addr none;
+    size_t i = snapshot_tunnel_lower(s, sa->tindex, 0);
+    if (i >= s->ntun || s->tun[i].index != sa->tindex) {
+        *src = *dst = &none;
+        return;
+    }
+    const struct snap_tunnel *t = &s->tun[i];
+    *src = sa->dir == SA_INBOUND ? &t->remote : &t->local;
+    *dst = sa->dir == SA_INBOUND ? &t->local : &t->remote;
 }

@@ -20,11 +20,12 @@ struct snap_tunnel {
     uint64_t created_us;
 };
 
+/* 80 bytes: the outer addresses are not copied, they follow from the
+ * tunnel row and the direction (inbound: remote -> local). */
 struct snap_sa {
     uint32_t tindex;
     uint32_t spi;
     uint8_t dir, encap;
-    struct idt_addr src, dst;
     struct loss_counts c;
     uint64_t high;
     uint64_t first_us, last_us;
@@ -41,6 +42,10 @@ struct snapshot {
     struct snap_tunnel *tun;        /* sorted by index */
     struct snap_sa *sa;             /* sorted by (tindex, dir, spi) */
 };
+
+/* Source and destination of an SA row, from its tunnel row. */
+void snapshot_sa_addrs(const struct snapshot *s, const struct snap_sa *sa,
+                       const struct idt_addr **src, const struct idt_addr **dst);
 
 /* Build a sorted snapshot of e (capture thread).  NULL on ENOMEM. */
 struct snapshot *snapshot_build(struct engine *e, uint64_t now_us, int dropping);
