@@ -4,6 +4,7 @@
 #include "idt_build.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -259,6 +260,10 @@ int daemon_main(int argc, char **argv, const char *default_config)
     signal(SIGPIPE, SIG_IGN);
     int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 
+    /* Big arrays (snapshots, their sort keys) come and go every second or so:
+     * a fixed mmap threshold hands them back to the kernel when freed instead
+     * of glibc raising the threshold and keeping them in the heap. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     d.q = queue_create(4096);
     if (!d.q || sfd < 0) {
         log_err("cannot create the event queue or signalfd");
@@ -282,6 +287,7 @@ int daemon_main(int argc, char **argv, const char *default_config)
         if (privs_check_agentx_socket(spec, NULL, msg, sizeof msg) == PRIVS_AGENTX_DENIED)
             log_err("%s", msg);
     }
+    mib_set_start_time(capture_now_us());   /* TimeStamps count from here */
     d.cap = capture_start(d.cfg, d.q, pre, err, sizeof err);
     if (!d.cap) {
         log_err("%s", err);
@@ -291,7 +297,6 @@ int daemon_main(int argc, char **argv, const char *default_config)
     if (!d.prober)
         log_err("MTU prober: %s; MTU discovery is unavailable", err);
 
-    mib_set_start_time(capture_now_us());
     mib_set_config(d.cfg);
     notify_set_enabled(d.cfg->traps_enabled);
     open_remote(&d);

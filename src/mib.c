@@ -23,19 +23,14 @@ struct mtu_row {
 static struct mtu_row *g_mtu;
 static size_t g_nmtu;
 static mib_mtu_start_fn g_on_start;
-static uint64_t g_start_us;
-
 void mib_set_start_time(uint64_t realtime_us)
 {
-    g_start_us = realtime_us;
+    snapshot_set_epoch(realtime_us);
 }
 
 uint32_t mib_timestamp(uint64_t us)
 {
-    if (!us || us <= g_start_us)
-        return 0;
-    uint64_t cs = (us - g_start_us) / 10000ULL;
-    return cs > UINT32_MAX ? UINT32_MAX : (uint32_t)cs;
+    return snapshot_timestamp(us);
 }
 
 static int cmp_mtu(const void *a, const void *b)
@@ -338,8 +333,8 @@ static int sa_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
     case IDT_COL_SA_DUPLICATEPKTS: v_c64(v, a->c.duplicate); break;
     case IDT_COL_SA_REORDEREDPKTS: v_c64(v, a->c.reordered); break;
     case IDT_COL_SA_HIGHESTSEQ: v_c64(v, a->high); break;
-    case IDT_COL_SA_FIRSTSEEN: v_uns(v, ASN_TIMETICKS, mib_timestamp(a->first_us)); break;
-    case IDT_COL_SA_LASTSEEN: v_uns(v, ASN_TIMETICKS, mib_timestamp(a->last_us)); break;
+    case IDT_COL_SA_FIRSTSEEN: v_uns(v, ASN_TIMETICKS, a->first_cs); break;
+    case IDT_COL_SA_LASTSEEN: v_uns(v, ASN_TIMETICKS, a->last_cs); break;
     default: return -1;
     }
     return 0;

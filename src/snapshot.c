@@ -7,6 +7,21 @@
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snapshot *g_current;
+static _Atomic uint64_t g_epoch_us;
+
+void snapshot_set_epoch(uint64_t realtime_us)
+{
+    g_epoch_us = realtime_us;
+}
+
+uint32_t snapshot_timestamp(uint64_t us)
+{
+    uint64_t e = g_epoch_us;
+    if (!us || us <= e)
+        return 0;
+    uint64_t cs = (us - e) / 10000ULL;
+    return cs > UINT32_MAX ? UINT32_MAX : (uint32_t)cs;
+}
 
 static int cmp_tun(const void *pa, const void *pb)
 {
@@ -113,8 +128,8 @@ struct snapshot *snapshot_build(struct engine *e, uint64_t now_us, int dropping)
         sa->c.duplicate = en->rw.duplicate;
         sa->c.reordered = en->rw.reordered;
         sa->high = en->rw.high;
-        sa->first_us = en->first_seen_us;
-        sa->last_us = en->last_seen_us;
+        sa->first_cs = snapshot_timestamp(en->first_seen_us);
+        sa->last_cs = snapshot_timestamp(en->last_seen_us);
     }
     s->nsa = n;
     free(keys);

@@ -428,7 +428,20 @@ def main():
                              % (b["mean_rounds"], b["mean_probes"],
                                 f["mean_rounds"], f["mean_probes"]), "-", "-", None))
 
-        # ------------------------------------------------ 6. summary
+        # ------------------------------------------------ 6. live (root: namespaces)
+        if os.environ.get("IDT_BENCH_OFFLINE_ONLY"):
+            log("live part skipped: IDT_BENCH_OFFLINE_ONLY is set")
+        elif os.geteuid() != 0:
+            log("live part skipped: it needs root (network namespaces); run make bench as root")
+            rows.append(("live capture / SNMP / memory rows", "not run (needs root)", "-", "-", "-", False))
+        else:
+            log()
+            log("## live: capture cost vs tcpdump, SNMP walk scaling, GET latency, memory")
+            sys.path.insert(0, HERE)
+            import bench_live   # noqa: E402  (tests/bench/bench_live.py)
+            rows.extend(bench_live.main())
+
+        # ------------------------------------------------ 7. summary
         log()
         log("## summary")
         log()
