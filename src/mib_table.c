@@ -131,7 +131,7 @@ static size_t clean_oid(const netsnmp_variable_list *vb, oid *out)
 
 static int do_getnext(const struct mib_table_def *d, void *ctx, netsnmp_variable_list *vb)
 {
-    oid q[MAX_OID_LEN];
+    oid q[MAX_OID_LEN] = { 0 };
     size_t qn = clean_oid(vb, q), pl = prefix_len(d);
     oid prefix[MAX_OID_LEN];
     for (size_t i = 0; i < d->root_len; i++)
@@ -185,7 +185,7 @@ static int handler(netsnmp_mib_handler *h, netsnmp_handler_registration *reg,
         if (r->processed)
             continue;
         netsnmp_variable_list *vb = r->requestvb;
-        oid name[MAX_OID_LEN];
+        oid name[MAX_OID_LEN] = { 0 };
         size_t nlen = clean_oid(vb, name);
         size_t row;
         unsigned col;
