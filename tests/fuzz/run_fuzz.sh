@@ -69,10 +69,14 @@ build fuzz_rw -I"$SRC/tests/unit" "$SRC/src/replay_window.c" "$SRC/tests/unit/rw
     "$SRC/tests/fuzz/fuzz_rw.c"
 # shellcheck disable=SC2086
 build fuzz_config "$SRC/src/config.c" "$SRC/tests/fuzz/fuzz_config.c" $LIBCONFIG
+# shellcheck disable=SC2086
+build fuzz_engine "$SRC/src/engine.c" "$SRC/src/esp_parse.c" "$SRC/src/sa_table.c" \
+    "$SRC/src/replay_window.c" "$SRC/src/tunnel_table.c" "$SRC/src/alert.c" "$SRC/src/config.c" \
+    "$SRC/tests/fuzz/fuzz_engine.c" $LIBCONFIG
 
 status=0
 summary=""
-for t in fuzz_esp_parse fuzz_rw fuzz_config; do
+for t in fuzz_esp_parse fuzz_rw fuzz_config fuzz_engine; do
     seeds="$SRC/tests/fuzz/corpus/$t"
     work="$OUT/$t.corpus"
     art="$OUT/$t.artifacts"
