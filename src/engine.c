@@ -169,7 +169,7 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
     struct tunnel *tu;
     if (created) {
         ent->encap = p.encap;
-        ent->first_seen_us = ts;
+        ent->first_seen_s = (uint32_t)(ts / 1000000ULL);
         tu = attach(e, ent, ts);
         if (!tu) {
             sa_table_remove(e->sas, ent);
@@ -183,7 +183,7 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
     } else {
         tu = tunnel_table_at(e->tunnels, ent->tunnel);
     }
-    ent->last_seen_us = ts;
+    ent->last_seen_s = (uint32_t)(ts / 1000000ULL);
     tu->last_seen_us = ts;
 
     uint64_t lost = 0, s64 = 0;
@@ -254,7 +254,8 @@ void engine_tick(struct engine *e, uint64_t now)
         uint32_t cur = e->expire_cursor;
         struct sa_entry *ent = NULL;
         while (budget-- && (ent = sa_table_next(e->sas, &cur)) != NULL) {
-            if (now > ent->last_seen_us && now - ent->last_seen_us > idle)
+            uint64_t last = (uint64_t)ent->last_seen_s * 1000000ULL;
+            if (now > last && now - last > idle)
                 expire_sa(e, ent, now);
         }
         e->expire_cursor = ent ? cur : 0;

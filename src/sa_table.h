@@ -28,8 +28,8 @@ struct sa_entry {
     uint8_t  encap;         /* enum esp_encap */
     uint8_t  direction;     /* 1 inbound, 2 outbound */
     uint16_t flags;         /* owner-defined */
-    uint64_t first_seen_us; /* timestamps in microseconds (owner's clock) */
-    uint64_t last_seen_us;
+    uint32_t first_seen_s;  /* timestamps in seconds (owner's clock; 32 bits: */
+    uint32_t last_seen_s;   /* epoch seconds last until 2106) */
     struct rw_state rw;
     uint64_t bits[];        /* RW_WORDS(rw.window) words */
 };

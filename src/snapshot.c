@@ -128,8 +128,8 @@ struct snapshot *snapshot_build(struct engine *e, uint64_t now_us, int dropping)
         sa->c.duplicate = en->rw.duplicate;
         sa->c.reordered = en->rw.reordered;
         sa->high = en->rw.high;
-        sa->first_cs = snapshot_timestamp(en->first_seen_us);
-        sa->last_cs = snapshot_timestamp(en->last_seen_us);
+        sa->first_cs = snapshot_timestamp((uint64_t)en->first_seen_s * 1000000ULL);
+        sa->last_cs = snapshot_timestamp((uint64_t)en->last_seen_s * 1000000ULL);
     }
     s->nsa = n;
     free(keys);
