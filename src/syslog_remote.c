@@ -1,6 +1,7 @@
 /* syslog_remote.c - RFC 5424 messages over UDP (RFC 5426). */
 #include "idt_build.h"
 #include "syslog_remote.h"
+#include "config.h"
 
 #include <netdb.h>
 #include <stdio.h>
@@ -20,24 +21,13 @@ struct syslog_remote {
 struct syslog_remote *syslog_remote_open(const char *server, int facility, char *err, size_t errlen)
 {
     char host[256], port[16];
-    const char *colon;
-    if (server[0] == '[') {
-        const char *end = strchr(server, ']');
-        if (!end || end[1] != ':') {
-            snprintf(err, errlen, "syslog.server %s: expected [address]:port", server);
-            return NULL;
-        }
-        snprintf(host, sizeof host, "%.*s", (int)(end - server - 1), server + 1);
-        colon = end + 1;
-    } else {
-        colon = strrchr(server, ':');
-        if (!colon) {
-            snprintf(err, errlen, "syslog.server %s: expected host:port", server);
-            return NULL;
-        }
-        snprintf(host, sizeof host, "%.*s", (int)(colon - server), server);
+    uint16_t portnum;
+    const char *why = NULL;
+    if (idt_hostport_parse(server, host, sizeof host, &portnum, &why) < 0) {
+        snprintf(err, errlen, "syslog.server %s: %s", server, why ? why : "expected host:port");
+        return NULL;
     }
-    snprintf(port, sizeof port, "%s", colon + 1);
+    snprintf(port, sizeof port, "%u", portnum);
     struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai = NULL;
     int r = getaddrinfo(host, port, &hints, &ai);
     if (r != 0) {
