@@ -349,7 +349,7 @@ static void *capture_thread(void *arg)
         if (c->p) {
             struct pollfd pfd = { .fd = pcap_get_selectable_fd(c->p), .events = POLLIN };
             int r = poll(&pfd, 1, 100);
-            if (r > 0 || r == 0) {
+            if (r >= 0) {
                 int n = pcap_dispatch(c->p, -1, on_packet, (u_char *)(void *)c);
                 if (n < 0) {
                     log_err("capture on %s failed: %s; retrying with backoff", c->cfg->interface,
