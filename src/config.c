@@ -267,7 +267,7 @@ static void tunnel_defaults(struct idt_tunnel_conf *t)
     t->mtu.max = 1500;
     t->mtu.probes = 16;
     t->mtu.timeout = 2.0;
-    t->mtu.retries = 2;
+    t->mtu.retries = 1;
     t->mtu.interval = 0;
 }
 

@@ -29,7 +29,7 @@ struct idt_mtu_conf {
     uint32_t min, max;              /* 576..9216, min <= max; defaults 576 1500 */
     uint32_t probes;                /* 1..64, default 16 */
     double timeout;                 /* seconds per round, 0.1..60, default 2.0 */
-    uint32_t retries;               /* 0..10, default 2 */
+    uint32_t retries;               /* 0..10, default 1 */
     uint32_t interval;              /* seconds between automatic runs, 0 = on demand; ..604800 */
 };
 

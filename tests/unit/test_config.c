@@ -262,7 +262,7 @@ static void test_ipv6_tunnel(void **state)
     assert_int_equal(t->mtu.max, 9216);
     assert_int_equal(t->mtu.probes, 16);
     assert_true(t->mtu.timeout == 2.0);
-    assert_int_equal(t->mtu.retries, 2);
+    assert_int_equal(t->mtu.retries, 1);
     assert_int_equal(t->mtu.interval, 0);
     config_free(&c);
 
@@ -526,7 +526,7 @@ static void test_roundtrip(void **state)
                               "      max = 1500;\n"
                               "      probes = 16;\n"
                               "      timeout = 2.0;\n"
-                              "      retries = 2;\n"
+                              "      retries = 1;\n"
                               "      interval = 0;\n"
                               "    };\n"
                               "  }\n"

@@ -194,10 +194,10 @@ static void test_plateaus_fast(void **state)
     }
 }
 
-static void loss_runs(double loss, int both, unsigned *exact, double *rounds,
+static void loss_runs(double loss, int both, uint32_t retries, unsigned *exact, double *rounds,
                       double *probes)
 {
-    struct mtu_search_params p = prm(576, 1500, 16, 2);
+    struct mtu_search_params p = prm(576, 1500, 16, retries);
     uint64_t pick = 12345;
     *exact = 0;
     *rounds = *probes = 0;
@@ -215,18 +215,23 @@ static void loss_runs(double loss, int both, unsigned *exact, double *rounds,
     *probes /= 1000;
 }
 
-/* 10% random probe loss, P = 16, R = 2, 1000 seeded runs, random MTU. */
+/* 10% random probe loss, P = 16, R = 2 and R = 1, 1000 seeded runs, random MTU. */
 static void test_loss_10pct(void **state)
 {
     (void)state;
     unsigned exact;
     double rounds, probes;
-    loss_runs(0.10, 0, &exact, &rounds, &probes);
+    loss_runs(0.10, 0, 2, &exact, &rounds, &probes);
     printf("    10%% probe loss: exact %u/1000 (%.1f%%), mean rounds %.2f, "
            "mean probes %.1f\n", exact, exact / 10.0, rounds, probes);
     assert_true(exact >= 990);
+    /* the default retries = 1 (3 rounds at 0% loss) meets the same bar */
+    loss_runs(0.10, 0, 1, &exact, &rounds, &probes);
+    printf("    10%% probe loss, R=1: exact %u/1000 (%.1f%%), mean rounds %.2f, "
+           "mean probes %.1f\n", exact, exact / 10.0, rounds, probes);
+    assert_true(exact >= 990);
     /* 10% each way (19% per probe): reported, same bar. */
-    loss_runs(0.10, 1, &exact, &rounds, &probes);
+    loss_runs(0.10, 1, 2, &exact, &rounds, &probes);
     printf("    10%% probe + 10%% reply loss: exact %u/1000 (%.1f%%), mean "
            "rounds %.2f, mean probes %.1f\n", exact, exact / 10.0, rounds, probes);
     assert_true(exact >= 990);
