@@ -5,9 +5,12 @@
  *         mmap'ed anonymous so that pages are only backed once used;
  *         slots are handed out in increasing order (hwm = high-water
  *         mark), removed slots go to a LIFO free list and are reused first
- *  index  uint32 per bucket, 0 = empty, else slot + 1; capacity is the
- *         next power of two >= 2 * max_sas (load factor <= 1/2), linear
- *         probing, backward-shift deletion (no tombstones)
+ *  index  uint32 per bucket, 0 = empty, else slot + 1; reserved for the
+ *         next power of two >= 2 * max_sas buckets, but used from 1024
+ *         buckets on and doubled (rehashed from the slab) whenever the load
+ *         would pass 1/2, so that its pages, like the slab's, are touched
+ *         in proportion to the live SAs; linear probing, backward-shift
+ *         deletion (no tombstones)
  *  live   one bit per slot, for iteration in slab order
  *
  * The hash is keyed with a per-table random seed (getrandom), so that an
@@ -25,6 +28,7 @@
 #include <unistd.h>
 
 #define SA_TABLE_MAX_SAS (1u << 28)
+#define SA_INDEX_START 1024u    /* buckets in use at first */
 
 struct sa_table {
     uint8_t *slab;
@@ -35,7 +39,8 @@ struct sa_table {
     size_t slab_bytes, index_bytes, free_bytes, live_bytes;
     uint32_t max_sas, window;
     uint32_t count, hwm, nfree;
-    uint32_t index_mask;
+    uint32_t index_mask;    /* buckets in use - 1 */
+    uint32_t index_max;     /* buckets reserved */
     uint64_t secret[6];
 };
 
@@ -145,7 +150,8 @@ static struct sa_table *create(uint32_t max_sas, uint32_t window, uint64_t seed)
     uint64_t cap = 1;
     while (cap < 2ull * max_sas)
         cap <<= 1;
-    t->index_mask = (uint32_t)(cap - 1u);
+    t->index_max = (uint32_t)cap;
+    t->index_mask = (uint32_t)(cap < SA_INDEX_START ? cap : SA_INDEX_START) - 1u;
 
     if ((uint64_t)max_sas * t->stride > SIZE_MAX / 2u || cap * 4u > SIZE_MAX / 2u) {
         free(t);                                /* 32-bit address space */
@@ -212,9 +218,31 @@ struct sa_entry *sa_table_find(struct sa_table *t, const struct sa_key *key)
     }
 }
 
+/* Double the buckets in use and re-insert every live entry.  O(count),
+ * and it happens log2(max_sas / 512) times at most in a table's life:
+ * amortised O(1) per insert; the memory was reserved at create. */
+static void grow_index(struct sa_table *t)
+{
+    uint32_t old = t->index_mask + 1u, size = old * 2u;
+    memset(t->index, 0, (size_t)old * sizeof(uint32_t));
+    t->index_mask = size - 1u;
+    for (uint32_t w = 0; w < (t->hwm + 63u) / 64u; w++) {
+        for (uint64_t bits = t->live[w]; bits; bits &= bits - 1u) {
+            uint32_t slot = w * 64u + (uint32_t)__builtin_ctzll(bits);
+            uint32_t i = home_bucket(t, &slot_entry(t, slot)->key);
+            while (t->index[i])
+                i = (i + 1u) & t->index_mask;
+            t->index[i] = slot + 1u;
+        }
+    }
+}
+
 struct sa_entry *sa_table_insert(struct sa_table *t, const struct sa_key *key,
                                  int *created)
 {
+    if (2u * (t->count + 1u) > t->index_mask + 1u && t->index_mask + 1u < t->index_max &&
+        t->count < t->max_sas && !sa_table_find(t, key))
+        grow_index(t);
     uint64_t w[5];
     memcpy(&w[0], (const char *)key, 8);
     memcpy(&w[1], (const char *)key + 8, 8);

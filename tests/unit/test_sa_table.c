@@ -81,11 +81,12 @@ static void test_sizes(void **state)
                 printf("# W=%-4u max_sas=%-6u stride=%zu index buckets=%u "
                        "bytes/SA=%zu\n", c[i].w, caps[j], sa_table_slot_stride(t),
                        sa_table_index_capacity(t), sa_table_entry_size(t));
-            /* index capacity: next power of two >= 2 * max_sas */
+            /* index: reserved for the next power of two >= 2 * max_sas
+             * buckets, 1024 of them in use at first */
             uint32_t want = 1;
             while (want < 2u * caps[j])
                 want <<= 1;
-            assert_int_equal(sa_table_index_capacity(t), want);
+            assert_int_equal(sa_table_index_capacity(t), want < 1024u ? want : 1024u);
             sa_table_destroy(t);
         }
     }
@@ -206,6 +207,62 @@ static void test_full(void **state)
     assert_non_null(sa_table_insert(t1, &b, NULL));
     assert_null(sa_table_find(t1, &a));
     sa_table_destroy(t1);
+    sa_table_destroy(t);
+}
+
+/* The index starts at 1024 buckets and doubles when an insert would load
+ * it past 1/2: inserting the c-th entry grows it when 2c > buckets, so by
+ * hand 513 -> 2048, 1025 -> 4096, 2049 -> 8192, 4097 -> 16384,
+ * 8193 -> 32768; 10,000 entries need 32768 of the 131072 reserved for
+ * max_sas 65536.  Every key stays findable across the rehashes, also
+ * after removals, and a full small table never grows past its reserve. */
+static void test_index_growth(void **state)
+{
+    (void)state;
+    struct sa_table *t = sa_table_create_seeded(65536, 64, 42);
+    assert_int_equal(sa_table_index_capacity(t), 1024);
+    static const struct { uint32_t n, buckets; } steps[] = {
+        { 512, 1024 }, { 513, 2048 }, { 1024, 2048 }, { 1025, 4096 },
+        { 2049, 8192 }, { 4097, 16384 }, { 8193, 32768 }, { 10000, 32768 },
+    };
+    uint32_t n = 0;
+    for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+        for (; n < steps[k].n; n++) {
+            int created = 0;
+            struct sa_key key = (n & 1) ? key6(n) : key4(n);
+            struct sa_entry *e = sa_table_insert(t, &key, &created);
+            assert_non_null(e);
+            assert_int_equal(created, 1);
+            e->tunnel = n;
+        }
+        assert_int_equal(sa_table_index_capacity(t), steps[k].buckets);
+    }
+    for (uint32_t i = 0; i < n; i += 3)  {
+        struct sa_key key = (i & 1) ? key6(i) : key4(i);
+        sa_table_remove(t, sa_table_find(t, &key));
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        struct sa_key key = (i & 1) ? key6(i) : key4(i);
+        struct sa_entry *e = sa_table_find(t, &key);
+        if (i % 3 == 0) {
+            assert_null(e);
+        } else {
+            assert_non_null(e);
+            assert_int_equal(e->tunnel, i);
+        }
+    }
+    sa_table_destroy(t);
+
+    t = sa_table_create_seeded(300, 64, 7);      /* reserve 1024: never grows */
+    for (uint32_t i = 0; i < 400; i++) {
+        struct sa_key key = key4(i);
+        struct sa_entry *e = sa_table_insert(t, &key, NULL);
+        if (i < 300)
+            assert_non_null(e);
+        else
+            assert_null(e);
+    }
+    assert_int_equal(sa_table_index_capacity(t), 1024);
     sa_table_destroy(t);
 }
 
@@ -522,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_basic),
         cmocka_unit_test(test_full),
+        cmocka_unit_test(test_index_growth),
         cmocka_unit_test(test_collisions),
         cmocka_unit_test(test_iteration),
         cmocka_unit_test(test_churn),
