@@ -308,16 +308,24 @@ class Snmp:
         self.env.close()
 
 
-def wait_settled(snmp, oid, timeout=30, min_value=None):
-    """Poll a counter until it stops changing across two snapshot periods."""
+def wait_settled(snmp, oid, timeout=30, min_value=None, stable_s=12.0):
+    """Poll a counter until it reaches min_value, or else stops changing for
+    stable_s seconds: with a million SAs the daemon republishes its SNMP
+    snapshot only every few seconds (a build never takes more than ~5% of the
+    capture thread), so two equal reads a second apart prove nothing."""
     end = time.monotonic() + timeout
-    last = None
+    last, since = None, time.monotonic()
     while time.monotonic() < end:
         time.sleep(1.1)
         v = snmp.get(oid)[0]
-        if v is not None and v == last and (min_value is None or v >= min_value):
+        if v is not None and min_value is not None and v >= min_value:
             return v
-        last = v
+        if v != last:
+            last, since = v, time.monotonic()
+        elif v is not None and min_value is None and time.monotonic() - since >= 2.0:
+            return v
+        elif v is not None and time.monotonic() - since >= stable_s:
+            return v
     return last
 
 
@@ -571,7 +579,7 @@ def timed_walk(snmp, tool, extra, limit_vbs=None, deadline_s=None, info=None):
 
 def load_sas(ns, snmp, pcap, expect, pps=100_000):
     sent, secs, rate = replay(ns, pcap, pps)
-    n = wait_settled(snmp, OID_ACTIVE_SAS, timeout=40)
+    n = wait_settled(snmp, OID_ACTIVE_SAS, timeout=60, min_value=expect)
     drops, untracked = snmp.get(OID_DROPS, OID_UNTRACKED)
     log("  loaded %d packets at %.0f pps: ActiveSAs %s (expected %d), drops %s, untracked %s"
         % (sent, rate, n, expect, drops, untracked))
