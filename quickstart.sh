@@ -9,11 +9,11 @@ cd "$(dirname "$0")"
 top=$PWD
 [ "$(id -u)" = 0 ] || { echo "run as root (it creates a network namespace): sudo $0" >&2; exit 1; }
 bash .ci/deps.sh
-if [ ! -x ./ipsecdiagtool ]; then
+if [ ! -f Makefile ]; then
     autoreconf -fi
     ./configure
-    make -j"$(nproc)"
 fi
+make -j"$(nproc)"
 
 ns=idtdemo$$
 work=$(mktemp -d /tmp/ipsecdiagtool-demo.XXXXXX)
