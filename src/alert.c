@@ -56,6 +56,8 @@ static uint64_t advance(struct alert_state *s, uint64_t now)
     if (now <= s->now_us)
         return s->now_us;
     s->now_us = now;
+    if (now < (s->cur + 1) * s->width_us)
+        return now;             /* same bucket: no division on the per-packet path */
     uint64_t k = now / s->width_us;
     if (k <= s->cur)
         return now;
@@ -215,7 +217,9 @@ void alert_add(struct alert_state *s, uint64_t now_us, uint32_t received, uint32
     struct alert_bucket *b = &s->ring[s->cur % N];
     s->sum_lost += sat_add32(&b->lost, lost);
     s->sum_received += sat_add32(&b->received, received);
-    track(s, s->now_us);
+    /* more receptions alone can never make a false condition true */
+    if (lost || s->cond)
+        track(s, s->now_us);
 }
 
 enum alert_event alert_eval(struct alert_state *s, uint64_t now_us, struct alert_figures *out)
