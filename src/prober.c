@@ -727,14 +727,20 @@ static void last_set(struct prober *p, uint32_t index, uint32_t mtu)
     p->last[p->nlast++] = (struct last_mtu){ index, mtu };
 }
 
+/* A message about job j to the agent thread. */
+static void job_msg(struct msg *m, enum msg_type type, const struct job *j)
+{
+    memset(m, 0, sizeof *m);
+    m->type = type;
+    m->index = j->index;
+    snprintf(m->name, sizeof m->name, "%s", j->name);
+    m->time_us = wall_us();
+}
+
 static void push_started(struct prober *p, const struct job *j)
 {
     struct msg m;
-    memset(&m, 0, sizeof m);
-    m.type = MSG_MTU_STARTED;
-    m.index = j->index;
-    snprintf(m.name, sizeof m.name, "%s", j->name);
-    m.time_us = wall_us();
+    job_msg(&m, MSG_MTU_STARTED, j);
     queue_push(p->q, &m);
 }
 
@@ -757,11 +763,7 @@ static void finish(struct prober *p, struct run *r)
             log_warn("%s", line);
 
         struct msg m;
-        memset(&m, 0, sizeof m);
-        m.type = MSG_MTU_RESULT;
-        m.index = j->index;
-        snprintf(m.name, sizeof m.name, "%s", j->name);
-        m.time_us = wall_us();
+        job_msg(&m, MSG_MTU_RESULT, j);
         m.ok = j->ok;
         m.mtu = j->mtu;
         m.rounds = j->rounds;
