@@ -3,12 +3,17 @@
 #include "idt_build.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -17,6 +22,7 @@
 #include "event_log.h"
 #include "interactive.h"
 #include "log.h"
+#include "pcap_file.h"
 #include "prober.h"
 #include "report.h"
 
@@ -89,8 +95,115 @@ static void on_sigint(int sig)
         pcap_breakloop(g_live);
 }
 
+static int offline_report(struct session *s, int json)
+{
+    engine_finish(&s->eng);
+    event_log_flush(s->elog);
+    if (json)
+        report_json(stdout, &s->eng, s->alerts, s->nalerts);
+    else
+        report_text(stdout, &s->eng, s->alerts, s->nalerts);
+    return 0;
+}
+
+static int unsupported_dlt(const char *file, int dlt)
+{
+    fprintf(stderr, "ipsecdiagtool: %s: unsupported link type %d (%s)\n", file, dlt,
+            pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "unknown");
+    return 1;
+}
+
+/* A mapped file that shrinks under us (truncated by another process)
+ * raises SIGBUS on access: turn that into a read error. */
+static sigjmp_buf g_bus_jmp;
+static volatile sig_atomic_t g_bus_armed;
+
+static void on_sigbus(int sig)
+{
+    if (g_bus_armed)
+        siglongjmp(g_bus_jmp, 1);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+#define OFFLINE_FALLBACK (-100)
+#define RELEASE_BYTES ((size_t)256 << 10)   /* a multiple of the page size */
+
+/* Fast path: classic pcap in a regular file, mapped and read in place
+ * (no copy, no stdio).  OFFLINE_FALLBACK when the file is something
+ * else; libpcap then reads it (pcapng, pipes, ...). */
+static int run_offline_mapped(struct session *s, const char *file, int json)
+{
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return OFFLINE_FALLBACK;                /* libpcap names the error */
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24 ||
+        (uintmax_t)st.st_size > SIZE_MAX) {
+        close(fd);
+        return OFFLINE_FALLBACK;
+    }
+    size_t size = (size_t)st.st_size;
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return OFFLINE_FALLBACK;
+    madvise(map, size, MADV_SEQUENTIAL);
+    struct pcapf f;
+    if (pcapf_open(&f, map, size) != PCAPF_OPENED) {
+        munmap(map, size);
+        return OFFLINE_FALLBACK;
+    }
+    int dlt = f.linktype;
+    if (!esp_dlt_supported(dlt)) {
+        munmap(map, size);
+        return unsupported_dlt(file, dlt);
+    }
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigbus;
+    sigaction(SIGBUS, &sa, &old);
+    int rc = 0;
+    if (sigsetjmp(g_bus_jmp, 1) == 0) {
+        g_bus_armed = 1;
+        struct pcapf_pkt pk;
+        enum pcapf_next_result r = pcapf_next(&f, &pk);
+        if (r == PCAPF_PACKET)
+            s->eng.now_us = s->eng.last_tick_us = pk.ts_us;
+        size_t released = 0;
+        for (; r == PCAPF_PACKET; r = pcapf_next(&f, &pk)) {
+            engine_packet(&s->eng, dlt, pk.ts_us, pk.data, pk.caplen, pk.len);
+            if (f.off - released >= RELEASE_BYTES) {
+                /* unmap what was read (it stays in the page cache), so
+                 * that the process's RSS does not grow with the file */
+                size_t upto = f.off & ~(RELEASE_BYTES - 1u);
+                madvise((char *)map + released, upto - released, MADV_DONTNEED);
+                released = upto;
+            }
+        }
+        g_bus_armed = 0;
+        if (r == PCAPF_ERROR) {
+            fprintf(stderr, "ipsecdiagtool: %s: read error: %s\n", file, f.err);
+            rc = 1;
+        }
+    } else {
+        g_bus_armed = 0;
+        fprintf(stderr, "ipsecdiagtool: %s: read error: the file shrank while it was being "
+                "read\n", file);
+        rc = 1;
+    }
+    sigaction(SIGBUS, &old, NULL);
+    munmap(map, size);
+    return rc ? rc : offline_report(s, json);
+}
+
 static int run_offline(struct session *s, const char *file, int json)
 {
+    if (strcmp(file, "-") != 0) {
+        int rc = run_offline_mapped(s, file, json);
+        if (rc != OFFLINE_FALLBACK)
+            return rc;
+    }
     char errbuf[PCAP_ERRBUF_SIZE];
     /* libpcap reads through stdio with a 4 KiB buffer; give it 1 MiB */
     FILE *fp = strcmp(file, "-") != 0 ? fopen(file, "rb") : NULL;
@@ -112,11 +225,9 @@ static int run_offline(struct session *s, const char *file, int json)
     }
     int dlt = pcap_datalink(p);
     if (!esp_dlt_supported(dlt)) {
-        fprintf(stderr, "ipsecdiagtool: %s: unsupported link type %d (%s)\n", file, dlt,
-                pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "unknown");
         pcap_close(p);
         free(iobuf);
-        return 1;
+        return unsupported_dlt(file, dlt);
     }
     struct pcap_pkthdr *h;
     const u_char *data;
@@ -138,13 +249,7 @@ static int run_offline(struct session *s, const char *file, int json)
     }
     pcap_close(p);
     free(iobuf);
-    engine_finish(&s->eng);
-    event_log_flush(s->elog);
-    if (json)
-        report_json(stdout, &s->eng, s->alerts, s->nalerts);
-    else
-        report_text(stdout, &s->eng, s->alerts, s->nalerts);
-    return 0;
+    return offline_report(s, json);
 }
 
 struct live_ctx {

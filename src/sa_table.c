@@ -89,22 +89,27 @@ static inline uint64_t mum(uint64_t a, uint64_t b)
 #endif
 }
 
+/* One 8-byte word of a key (memcpy: no aliasing or alignment issue, and
+ * compiled to a single load; loading words straight from the entry and
+ * the key keeps them in registers, with no stack copy to stall on). */
+static inline uint64_t kw(const struct sa_key *k, unsigned i)
+{
+    uint64_t v;
+    memcpy(&v, (const char *)k + 8u * i, 8);
+    return v;
+}
+
 static inline uint64_t key_hash(const struct sa_table *t, const struct sa_key *k)
 {
-    uint64_t w[5];
-    memcpy(w, k, sizeof(w));
-    uint64_t a = mum(w[0] ^ t->secret[0], w[1] ^ t->secret[1]);
-    uint64_t b = mum(w[2] ^ t->secret[2], w[3] ^ t->secret[3]);
-    return mum(a ^ t->secret[5], b ^ w[4] ^ t->secret[4]);
+    uint64_t a = mum(kw(k, 0) ^ t->secret[0], kw(k, 1) ^ t->secret[1]);
+    uint64_t b = mum(kw(k, 2) ^ t->secret[2], kw(k, 3) ^ t->secret[3]);
+    return mum(a ^ t->secret[5], b ^ kw(k, 4) ^ t->secret[4]);
 }
 
 static inline int key_eq(const struct sa_key *a, const struct sa_key *b)
 {
-    uint64_t x[5], y[5];
-    memcpy(x, a, sizeof(x));
-    memcpy(y, b, sizeof(y));
-    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
-            (x[4] ^ y[4])) == 0;
+    return ((kw(a, 0) ^ kw(b, 0)) | (kw(a, 1) ^ kw(b, 1)) | (kw(a, 2) ^ kw(b, 2)) |
+            (kw(a, 3) ^ kw(b, 3)) | (kw(a, 4) ^ kw(b, 4))) == 0;
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -243,15 +248,7 @@ struct sa_entry *sa_table_insert(struct sa_table *t, const struct sa_key *key,
     if (2u * (t->count + 1u) > t->index_mask + 1u && t->index_mask + 1u < t->index_max &&
         t->count < t->max_sas && !sa_table_find(t, key))
         grow_index(t);
-    uint64_t w[5];
-    memcpy(&w[0], (const char *)key, 8);
-    memcpy(&w[1], (const char *)key + 8, 8);
-    memcpy(&w[2], (const char *)key + 16, 8);
-    memcpy(&w[3], (const char *)key + 24, 8);
-    memcpy(&w[4], (const char *)key + 32, 8);
-    uint64_t h = mum(mum(w[0] ^ t->secret[0], w[1] ^ t->secret[1]) ^ t->secret[5],
-                     mum(w[2] ^ t->secret[2], w[3] ^ t->secret[3]) ^ w[4] ^ t->secret[4]);
-    uint32_t i = (uint32_t)h & t->index_mask;
+    uint32_t i = home_bucket(t, key);
     if (created)
         *created = 0;
     for (;;) {
@@ -259,9 +256,7 @@ struct sa_entry *sa_table_insert(struct sa_table *t, const struct sa_key *key,
         if (v == 0)
             break;
         struct sa_entry *e = slot_entry(t, v - 1u);
-        uint64_t x[5];
-        memcpy(x, &e->key, sizeof x);
-        if (((x[0] ^ w[0]) | (x[1] ^ w[1]) | (x[2] ^ w[2]) | (x[3] ^ w[3]) | (x[4] ^ w[4])) == 0)
+        if (key_eq(&e->key, key))
             return e;
         i = (i + 1u) & t->index_mask;
     }

@@ -1,9 +1,11 @@
 #!/bin/sh
-# run_fuzz.sh [SECONDS] - build and run the three libFuzzer targets.
+# run_fuzz.sh [SECONDS] - build and run the libFuzzer targets.
 #
 #   fuzz_esp_parse   src/esp_parse.c
 #   fuzz_rw          src/replay_window.c against tests/unit/rw_reference.c
 #   fuzz_config      src/config.c (+ libconfig, not instrumented)
+#   fuzz_engine      a frame sequence through engine_packet()
+#   fuzz_pcap_file   a whole capture file through src/pcap_file.c and the engine
 #
 # Each target is built with
 #   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -73,10 +75,14 @@ build fuzz_config "$SRC/src/config.c" "$SRC/tests/fuzz/fuzz_config.c" $LIBCONFIG
 build fuzz_engine "$SRC/src/engine.c" "$SRC/src/esp_parse.c" "$SRC/src/sa_table.c" \
     "$SRC/src/replay_window.c" "$SRC/src/tunnel_table.c" "$SRC/src/alert.c" "$SRC/src/config.c" \
     "$SRC/tests/fuzz/fuzz_engine.c" $LIBCONFIG
+# shellcheck disable=SC2086
+build fuzz_pcap_file "$SRC/src/pcap_file.c" "$SRC/src/engine.c" "$SRC/src/esp_parse.c" \
+    "$SRC/src/sa_table.c" "$SRC/src/replay_window.c" "$SRC/src/tunnel_table.c" \
+    "$SRC/src/alert.c" "$SRC/src/config.c" "$SRC/tests/fuzz/fuzz_pcap_file.c" $LIBCONFIG
 
 status=0
 summary=""
-for t in fuzz_esp_parse fuzz_rw fuzz_config fuzz_engine; do
+for t in fuzz_esp_parse fuzz_rw fuzz_config fuzz_engine fuzz_pcap_file; do
     seeds="$SRC/tests/fuzz/corpus/$t"
     work="$OUT/$t.corpus"
     art="$OUT/$t.artifacts"

@@ -130,6 +130,41 @@ def read_pcap(path):
     return lt, snaplen, out
 
 
+def convert_pcap(src, dst, fmt):
+    """Rewrite a classic little-endian microsecond pcap (as written by
+    PcapWriter) in another capture-file format, record for record:
+      "be"      classic, big-endian, microseconds
+      "nsec"    classic, little-endian, nanoseconds (0xa1b23c4d)
+      "nsec-be" classic, big-endian, nanoseconds
+      "pcapng"  pcapng: SHB, one IDB (if_tsresol default = microseconds),
+                one Enhanced Packet Block per record
+    Timestamps keep their microsecond value (nanosecond files carry
+    usec * 1000 + 999, which readers truncate back to usec)."""
+    lt, snaplen, recs = read_pcap(src)
+    out = []
+    if fmt == "pcapng":
+        def block(btype, body):
+            body += b"\0" * (-len(body) % 4)
+            n = 12 + len(body)
+            return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+        out.append(block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
+        out.append(block(1, struct.pack("<HHI", lt, 0, snaplen)))
+        for ts, cap, wire, data in recs:
+            out.append(block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF,
+                                            cap, wire) + data))
+    else:
+        end = ">" if fmt.endswith("be") else "<"
+        nsec = fmt.startswith("nsec")
+        out.append(struct.pack(end + "IHHiIII", 0xA1B23C4D if nsec else 0xA1B2C3D4,
+                               2, 4, 0, 0, snaplen, lt))
+        for ts, cap, wire, data in recs:
+            frac = (ts % 1_000_000) * 1000 + 999 if nsec else ts % 1_000_000
+            out.append(struct.pack(end + "IIII", ts // 1_000_000, frac, cap, wire) + data)
+    with open(dst, "wb") as f:
+        f.write(b"".join(out))
+    return len(recs)
+
+
 # --------------------------------------------------------------------------
 # L3/L4 builders
 

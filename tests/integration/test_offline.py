@@ -13,6 +13,7 @@ need the binary.
 """
 import json
 import random
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -456,3 +457,110 @@ def test_nonexistent_file(idt_bin, workdir, child_env):
     assert p.returncode != 0, "%s succeeded on a missing file" % " ".join(cmd)
     assert "no-such-capture.pcap" in p.stderr + p.stdout, \
         "message does not name the file:\nstdout: %s\nstderr: %s" % (p.stdout, p.stderr)
+
+
+# --------------------------------------------------------------------------
+# capture-file formats and read paths: a classic pcap is read in place
+# (mapped), everything else and stdin through libpcap; all must give the
+# same, exact answer
+
+def _scenario_files(name, workdir):
+    sc = espgen.SCENARIOS[name]()
+    pcap = workdir / ("%s.pcap" % name)
+    sc.write(pcap)
+    cfg = workdir / "idt.conf"
+    cfg.write_text(sc.config())
+    return sc, pcap, cfg
+
+
+def _json_of(p, cmd):
+    assert p.returncode == 0, "%s exited %d\nstderr:\n%s" % (" ".join(cmd), p.returncode,
+                                                           p.stderr[-4000:])
+    return json.loads(p.stdout)
+
+
+@pytest.mark.parametrize("fmt", ["be", "nsec", "nsec-be", "pcapng"])
+@pytest.mark.parametrize("name", ["mix", "sll2", "raw"])
+def test_capture_file_formats(idt_bin, workdir, child_env, name, fmt):
+    sc, pcap, cfg = _scenario_files(name, workdir)
+    conv = workdir / ("%s.%s" % (name, fmt))
+    n = espgen.convert_pcap(pcap, conv, fmt)
+    assert n == len(sc.frames)
+    got = _json_of(*run_idt(idt_bin, conv, cfg, sc.args(), child_env))
+    assert_report(sc.truth(), got)
+
+
+def test_stdin_pipe(idt_bin, workdir, child_env):
+    sc, pcap, cfg = _scenario_files("mix", workdir)
+    cmd = [idt_bin, "interactive", "-r", "-", "--json", "-c", str(cfg)] + sc.args()
+    with open(pcap, "rb") as f:
+        p = subprocess.run(cmd, stdin=f, capture_output=True, text=True, timeout=TIMEOUT,
+                           env=child_env)
+    assert_report(sc.truth(), _json_of(p, cmd))
+
+
+def _truncated_copy(pcap, path, cut):
+    data = pcap.read_bytes()
+    path.write_bytes(data[:len(data) - cut])
+
+
+@pytest.mark.parametrize("cut,what", [(1, "captured bytes"), (0, None)])
+def test_truncated_file(idt_bin, workdir, child_env, cut, what):
+    """A capture cut inside its last record is refused with a precise
+    message, mapped or piped (libpcap); cut at a record boundary it is a
+    valid, shorter capture."""
+    sc, pcap, cfg = _scenario_files("loss", workdir)
+    part = workdir / "part.pcap"
+    _, _, recs = espgen.read_pcap(pcap)
+    last = 16 + recs[-1][1]
+    _truncated_copy(pcap, part, cut if cut else last)
+    p, cmd = run_idt(idt_bin, part, cfg, sc.args(), child_env)
+    with open(part, "rb") as f:
+        pipe = subprocess.run([idt_bin, "interactive", "-r", "-", "--json", "-c", str(cfg)],
+                              stdin=f, capture_output=True, text=True, timeout=TIMEOUT,
+                              env=child_env)
+    if what:
+        for q in (p, pipe):
+            assert q.returncode == 1, q.stderr
+            assert q.stdout == ""
+            assert "truncated dump file" in q.stderr and what in q.stderr, q.stderr
+        assert "part.pcap: read error:" in p.stderr
+    else:
+        got = _json_of(p, cmd)
+        assert got["capture"]["packets"] == len(recs) - 1
+        assert json.loads(pipe.stdout)["capture"] == got["capture"]
+        assert json.loads(pipe.stdout)["sas"] == got["sas"]
+
+
+def test_truncated_record_header(idt_bin, workdir, child_env):
+    sc, pcap, cfg = _scenario_files("loss", workdir)
+    part = workdir / "part.pcap"
+    data = pcap.read_bytes()
+    part.write_bytes(data + b"\0" * 7)          # 7 bytes of a record header
+    p, _ = run_idt(idt_bin, part, cfg, sc.args(), child_env)
+    assert p.returncode == 1 and p.stdout == ""
+    assert "part.pcap: read error: truncated dump file; tried to read 16 header bytes, " \
+           "only got 7" in p.stderr, p.stderr
+
+
+def test_unsupported_link_type(idt_bin, workdir, child_env):
+    cfg = workdir / "idt.conf"
+    cfg.write_text("")
+    for name, hdr in (("wifi.pcap", struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 105)),
+                      ("wifi-be.pcap", struct.pack(">IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 105))):
+        f = workdir / name
+        f.write_bytes(hdr)
+        p, _ = run_idt(idt_bin, f, cfg, (), child_env)
+        assert p.returncode == 1 and p.stdout == ""
+        assert "%s: unsupported link type 105 (IEEE802_11)" % name in p.stderr, p.stderr
+
+
+def test_not_a_capture(idt_bin, workdir, child_env):
+    cfg = workdir / "idt.conf"
+    cfg.write_text("")
+    for name, data in (("empty.pcap", b""), ("text.pcap", b"this is not a capture file\n" * 3)):
+        f = workdir / name
+        f.write_bytes(data)
+        p, _ = run_idt(idt_bin, f, cfg, (), child_env)
+        assert p.returncode == 1 and p.stdout == ""
+        assert "%s: cannot read capture:" % name in p.stderr, p.stderr
