@@ -564,3 +564,41 @@ def test_not_a_capture(idt_bin, workdir, child_env):
         p, _ = run_idt(idt_bin, f, cfg, (), child_env)
         assert p.returncode == 1 and p.stdout == ""
         assert "%s: cannot read capture:" % name in p.stderr, p.stderr
+
+
+SHRINK_SHIM = r"""
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+/* fault injection: truncate the capture file at the moment the reader
+ * announces sequential access to its mapping (before reading it) */
+int madvise(void *addr, size_t len, int advice)
+{
+    const char *path = getenv("IDT_TEST_SHRINK_FILE");
+    if (advice == MADV_SEQUENTIAL && path)
+        (void)truncate(path, atol(getenv("IDT_TEST_SHRINK_TO")));
+    return (int)syscall(SYS_madvise, addr, len, advice);
+}
+"""
+
+
+def test_file_shrinks_while_mapped(idt_bin, workdir, child_env):
+    """Another process truncating the capture under the mapped reader
+    (SIGBUS on the pages gone) is a read error, not a crash."""
+    sc, pcap, cfg = _scenario_files("many_sas", workdir)
+    size = pcap.stat().st_size
+    assert size > 3 * 65536
+    src, shim = workdir / "shrink.c", workdir / "shrink.so"
+    src.write_text(SHRINK_SHIM)
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", str(shim), str(src)], check=True)
+    env = dict(child_env, LD_PRELOAD=str(shim), IDT_TEST_SHRINK_FILE=str(pcap),
+               IDT_TEST_SHRINK_TO="65536")
+    env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0").lstrip(":")
+    p, cmd = run_idt(idt_bin, pcap, cfg, sc.args(), env)
+    assert pcap.stat().st_size == 65536, "the fault was not injected"
+    assert p.returncode == 1, "%s: rc %d\n%s" % (" ".join(cmd), p.returncode, p.stderr)
+    assert p.stdout == ""
+    assert "many_sas.pcap: read error: the file shrank while it was being read" in p.stderr, \
+        p.stderr
