@@ -71,3 +71,7 @@ snmp snmptable -Cb -Ci -OU IPSECDIAG-MIB::ipsecDiagSaTable | cut -c1-200
 echo
 echo "== the same capture analysed offline: ./ipsecdiagtool interactive -r example.pcap"
 ./ipsecdiagtool interactive -c /dev/null -r "$work/example.pcap" | head -20
+echo
+echo "(Live, a missing sequence number counts as lost once it leaves the replay window;"
+echo " at the end of a file the holes still inside the window count too, so the offline"
+echo " report can show a few more lost packets than the live counters for an active SA.)"
