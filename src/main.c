@@ -45,7 +45,7 @@ static void usage(FILE *out)
 "  -p, --pidfile FILE      write the process id to FILE\n"
 "\n"
 "interactive options:\n"
-"  -r, --read FILE         analyse a capture file (packet timestamps, no privileges)\n"
+"  -r, --read FILE         analyse a pcap or pcapng file, - for stdin (packet\n                          timestamps, no privileges)\n"
 "  -i, --interface IFACE   capture live on IFACE until Ctrl-C\n"
 "      --window N          replay window in packets (32..4096; overrides loss.window)\n"
 "      --json              machine-readable report on stdout\n"
