@@ -17,7 +17,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 const char capture_filter[] =
     "(esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500))"
@@ -145,7 +147,27 @@ struct capture {
     uint64_t last_build_us;
     uint64_t retry_at, backoff_s;
     int open_failed_logged;
+    int wake_fd;                    /* eventfd: stop or a new config */
 };
+
+/* Milliseconds from now until `until` (a capture_now_us() time), 0..1000:
+ * the thread sleeps in poll() until its next duty (a kernel block of
+ * packets, the once-a-second tick, an open retry, or a wake-up), so that
+ * an idle capture costs one wake-up a second. */
+static int ms_until(uint64_t now, uint64_t until)
+{
+    if (until <= now)
+        return 0;
+    uint64_t ms = (until - now + 999u) / 1000u;
+    return ms > 1000u ? 1000 : (int)ms;
+}
+
+static void drain_wake(int fd)
+{
+    uint64_t v;
+    while (read(fd, &v, sizeof v) == (ssize_t)sizeof v)
+        ;
+}
 
 static void open_event_log(struct capture *c)
 {
@@ -347,8 +369,13 @@ static void *capture_thread(void *arg)
         if (!c->p)
             try_open(c, now);
         if (c->p) {
-            struct pollfd pfd = { .fd = pcap_get_selectable_fd(c->p), .events = POLLIN };
-            int r = poll(&pfd, 1, 100);
+            struct pollfd pfd[2] = {
+                { .fd = pcap_get_selectable_fd(c->p), .events = POLLIN },
+                { .fd = c->wake_fd, .events = POLLIN },
+            };
+            int r = poll(pfd, 2, ms_until(now, next_tick));
+            if (r > 0 && (pfd[1].revents & POLLIN))
+                drain_wake(c->wake_fd);
             if (r >= 0) {
                 int n = pcap_dispatch(c->p, -1, on_packet, (u_char *)(void *)c);
                 if (n < 0) {
@@ -365,7 +392,11 @@ static void *capture_thread(void *arg)
                 nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
             }
         } else {
-            nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+            /* no interface yet: sleep until the retry or the tick */
+            struct pollfd pfd = { .fd = c->wake_fd, .events = POLLIN };
+            uint64_t until = c->retry_at < next_tick ? c->retry_at : next_tick;
+            if (poll(&pfd, 1, ms_until(now, until)) > 0)
+                drain_wake(c->wake_fd);
         }
         now = capture_now_us();
         if (now >= next_tick) {
@@ -394,9 +425,16 @@ struct capture *capture_start(const struct idt_config *cfg, struct queue *q, pca
     }
     c->q = q;
     c->cfg = cfg;
+    c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (c->wake_fd < 0) {
+        snprintf(err, errlen, "capture: eventfd: %s", strerror(errno));
+        free(c);
+        return NULL;
+    }
     uint64_t now = capture_now_us();
     if (engine_init(&c->eng, cfg, 0, now) < 0) {
         snprintf(err, errlen, "out of memory for %u SAs (loss.max_sas)", cfg->max_sas);
+        close(c->wake_fd);
         free(c);
         return NULL;
     }
@@ -416,15 +454,25 @@ struct capture *capture_start(const struct idt_config *cfg, struct queue *q, pca
     if (pthread_create(&c->th, NULL, capture_thread, c) != 0) {
         snprintf(err, errlen, "cannot start the capture thread");
         engine_free(&c->eng);
+        close(c->wake_fd);
         free(c);
         return NULL;
     }
     return c;
 }
 
+static void wake(struct capture *c)
+{
+    uint64_t one = 1;
+    if (write(c->wake_fd, &one, sizeof one) < 0) {
+        /* EAGAIN: the counter is saturated, a wake-up is pending anyway */
+    }
+}
+
 void capture_reconfigure(struct capture *c, const struct idt_config *cfg)
 {
     atomic_store(&c->pending, cfg);
+    wake(c);
 }
 
 void capture_stop(struct capture *c)
@@ -432,7 +480,9 @@ void capture_stop(struct capture *c)
     if (!c)
         return;
     atomic_store(&c->stop, 1);
+    wake(c);
     pthread_join(c->th, NULL);
     engine_free(&c->eng);
+    close(c->wake_fd);
     free(c);
 }
