@@ -5,6 +5,7 @@
  * reports alerts and drops to the agent thread through the queue. */
 #include "idt_build.h"
 #include "capture.h"
+#include "clock.h"
 #include "event_log.h"
 #include "log.h"
 #include "snapshot.h"
@@ -25,13 +26,6 @@ const char capture_filter[] =
     "(esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500))"
     " or (vlan and (esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500)))"
     " or (vlan and vlan and (esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500)))";
-
-uint64_t capture_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
-}
 
 pcap_t *capture_open_live(const char *iface, uint32_t snaplen, uint32_t buffer_kb,
                           char *err, size_t errlen)
@@ -114,7 +108,7 @@ int capture_addr_is_local(void *ctx, const struct idt_addr *addr)
     (void)ctx;
     int found = 0;
     pthread_mutex_lock(&g_addr_lock);
-    uint64_t now = capture_now_us();
+    uint64_t now = idt_mono_us();
     if (!g_addrs || now - g_addrs_at > 5000000ULL) {
         refresh_addrs();
         g_addrs_at = now;
@@ -139,8 +133,10 @@ struct capture {
     struct event_log *elog;
     char elog_path[4096];
     struct drop_state drops;
-    uint64_t drop_base, last_ps_drop;   /* 32-bit pcap counters extended */
-    uint32_t last_raw_drop;
+    uint64_t drop_total;            /* kernel drops over every handle, 64-bit */
+    uint32_t last_raw_drop;         /* the current handle's 32-bit counter */
+    uint64_t batch_mono_us;         /* CLOCK_MONOTONIC time of the packets being read */
+    uint64_t ev_real_us;            /* wall-clock time for event-log lines */
     uint64_t last_publish_packets;
     uint64_t next_publish_us;       /* adaptive: builds cost at most ~5% of a core */
     int dirty;                      /* an event changed figures without a packet */
@@ -150,7 +146,7 @@ struct capture {
     int wake_fd;                    /* eventfd: stop or a new config */
 };
 
-/* Milliseconds from now until `until` (a capture_now_us() time), 0..1000:
+/* Milliseconds from now until `until` (CLOCK_MONOTONIC times), 0..1000:
  * the thread sleeps in poll() until its next duty (a kernel block of
  * packets, the once-a-second tick, an open retry, or a wake-up), so that
  * an idle capture costs one wake-up a second. */
@@ -224,7 +220,7 @@ static void on_engine_event(void *ctx, const struct engine_event *ev)
             struct idt_addr s = { .family = ev->sa->key.family }, d = { .family = ev->sa->key.family };
             memcpy(s.a, ev->sa->key.src, 16);
             memcpy(d.a, ev->sa->key.dst, 16);
-            event_log_gap(c->elog, ev->time_us, ev->tunnel ? ev->tunnel->name : "", &s, &d,
+            event_log_gap(c->elog, c->ev_real_us, ev->tunnel ? ev->tunnel->name : "", &s, &d,
                           ev->sa->key.spi, ev->first_seq, ev->last_seq,
                           ev->kind == ENGINE_EV_LOST ? "lost" : "late");
         }
@@ -247,8 +243,10 @@ static void on_engine_event(void *ctx, const struct engine_event *ev)
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
     struct capture *c = (struct capture *)(void *)user;
-    uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000ULL + (uint64_t)h->ts.tv_usec;
-    engine_packet(&c->eng, c->dlt, ts, data, h->caplen, h->len);
+    /* The engine runs on the monotonic clock read once per batch; the
+     * packet's own (wall-clock) stamp only dates event-log lines. */
+    c->ev_real_us = (uint64_t)h->ts.tv_sec * 1000000ULL + (uint64_t)h->ts.tv_usec;
+    engine_packet(&c->eng, c->dlt, c->batch_mono_us, data, h->caplen, h->len);
 }
 
 static void try_open(struct capture *c, uint64_t now)
@@ -277,8 +275,7 @@ static void try_open(struct capture *c, uint64_t now)
                  c->cfg->snaplen);
     c->open_failed_logged = 0;
     c->backoff_s = 0;
-    c->drop_base += c->last_raw_drop;   /* new handle restarts its counters */
-    c->last_raw_drop = 0;
+    c->last_raw_drop = 0;   /* a new handle's counters start at 0; drop_total already has the old */
 }
 
 static void read_stats(struct capture *c, uint64_t now)
@@ -288,11 +285,11 @@ static void read_stats(struct capture *c, uint64_t now)
         if (pcap_stats(c->p, &ps) == 0) {
             uint32_t raw = ps.ps_drop + ps.ps_ifdrop;
             /* extend the 32-bit counter (it may wrap) */
-            c->drop_base += (uint32_t)(raw - c->last_raw_drop);
+            c->drop_total += (uint32_t)(raw - c->last_raw_drop);
             c->last_raw_drop = raw;
         }
     }
-    c->eng.st.pcap_drops = c->drop_base;
+    c->eng.st.pcap_drops = c->drop_total;
     struct drop_figures f;
     enum drop_event ev = drop_update(&c->drops, now, c->eng.st.pcap_drops, &f);
     c->eng.dropping = f.dropping;
@@ -305,13 +302,6 @@ static void read_stats(struct capture *c, uint64_t now)
         m.captured = c->eng.st.packets;
         queue_push(c->q, &m);
     }
-}
-
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
 }
 
 /* Publish a new snapshot for SNMP: once a second while anything changes,
@@ -327,7 +317,7 @@ static void publish(struct capture *c, uint64_t now, int force)
             now - c->last_build_us < 10000000ULL)   /* sliding rates: every 10 s */
             return;
     }
-    uint64_t t0 = mono_us();
+    uint64_t t0 = idt_mono_us();
     struct snapshot *s = snapshot_build(&c->eng, now, c->eng.dropping);
     if (s) {
         snapshot_publish(s);
@@ -335,37 +325,48 @@ static void publish(struct capture *c, uint64_t now, int force)
         c->last_build_us = now;
         c->dirty = 0;
     }
-    uint64_t cost = mono_us() - t0, wait = 20 * cost;
+    uint64_t cost = idt_mono_us() - t0, wait = 20 * cost;
     c->next_publish_us = now + (wait > 1000000ULL ? wait : 1000000ULL) - 100000ULL;
+}
+
+/* Adopt a new config (reload) all or nothing: if the engine cannot take
+ * it, the old one stays in force and the agent thread is told to drop
+ * the new one; otherwise the agent may free the old one. */
+static void apply_config(struct capture *c, const struct idt_config *nc, uint64_t now)
+{
+    const struct idt_config *old = c->cfg;
+    struct msg m = { .type = MSG_CONFIG_RELEASED, .ptr = (void *)old };
+    if (engine_reconfigure(&c->eng, nc) < 0) {
+        m.type = MSG_CONFIG_REJECTED;
+        m.ptr = (void *)nc;
+    } else {
+        int iface_changed = strcmp(old->interface, nc->interface) != 0 ||
+                            old->snaplen != nc->snaplen || old->buffer_kb != nc->buffer_kb;
+        c->cfg = nc;
+        open_event_log(c);
+        if (iface_changed && c->p) {
+            read_stats(c, now);     /* count the old handle's last drops */
+            pcap_close(c->p);
+            c->p = NULL;
+            c->retry_at = 0;
+        }
+    }
+    while (queue_push(c->q, &m) < 0 && !atomic_load(&c->stop))
+        nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+    publish(c, now, 1);
 }
 
 static void *capture_thread(void *arg)
 {
     struct capture *c = arg;
-    uint64_t next_tick = capture_now_us() + 1000000ULL;
+    uint64_t next_tick = idt_mono_us() + 1000000ULL;
     open_event_log(c);
-    publish(c, capture_now_us(), 1);
+    publish(c, idt_mono_us(), 1);
     while (!atomic_load(&c->stop)) {
-        uint64_t now = capture_now_us();
+        uint64_t now = idt_mono_us();
         const struct idt_config *nc = atomic_exchange(&c->pending, NULL);
-        if (nc) {
-            const struct idt_config *old = c->cfg;
-            int iface_changed = strcmp(old->interface, nc->interface) != 0 ||
-                                old->snaplen != nc->snaplen || old->buffer_kb != nc->buffer_kb;
-            if (engine_reconfigure(&c->eng, nc) < 0)
-                log_err("reload: out of memory; keeping the old tunnel set");
-            c->cfg = nc;
-            open_event_log(c);
-            if (iface_changed && c->p) {
-                pcap_close(c->p);
-                c->p = NULL;
-                c->retry_at = 0;
-            }
-            struct msg m = { .type = MSG_CONFIG_RELEASED, .ptr = (void *)old };
-            while (queue_push(c->q, &m) < 0 && !atomic_load(&c->stop))
-                nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
-            publish(c, now, 1);
-        }
+        if (nc)
+            apply_config(c, nc, now);
         if (!c->p)
             try_open(c, now);
         if (c->p) {
@@ -376,6 +377,7 @@ static void *capture_thread(void *arg)
             int r = poll(pfd, 2, ms_until(now, next_tick));
             if (r > 0 && (pfd[1].revents & POLLIN))
                 drain_wake(c->wake_fd);
+            c->batch_mono_us = now = idt_mono_us();
             if (r >= 0) {
                 int n = pcap_dispatch(c->p, -1, on_packet, (u_char *)(void *)c);
                 if (n < 0) {
@@ -398,9 +400,10 @@ static void *capture_thread(void *arg)
             if (poll(&pfd, 1, ms_until(now, until)) > 0)
                 drain_wake(c->wake_fd);
         }
-        now = capture_now_us();
+        now = idt_mono_us();
         if (now >= next_tick) {
             read_stats(c, now);
+            c->ev_real_us = idt_real_us();
             engine_tick(&c->eng, now);
             event_log_flush(c->elog);
             publish(c, now, 0);
@@ -431,7 +434,7 @@ struct capture *capture_start(const struct idt_config *cfg, struct queue *q, pca
         free(c);
         return NULL;
     }
-    uint64_t now = capture_now_us();
+    uint64_t now = idt_mono_us();
     if (engine_init(&c->eng, cfg, 0, now) < 0) {
         snprintf(err, errlen, "out of memory for %u SAs (loss.max_sas)", cfg->max_sas);
         close(c->wake_fd);

@@ -17,9 +17,6 @@ extern const char capture_filter[];
 pcap_t *capture_open_live(const char *iface, uint32_t snaplen, uint32_t buffer_kb,
                           char *err, size_t errlen);
 
-/* Realtime clock in microseconds. */
-uint64_t capture_now_us(void);
-
 /* Is addr configured on one of this host's interfaces? (refreshed lazily) */
 int capture_addr_is_local(void *ctx, const struct idt_addr *addr);
 
@@ -30,8 +27,10 @@ struct capture;
  * pre_opened may be a pcap handle opened before dropping privileges. */
 struct capture *capture_start(const struct idt_config *cfg, struct queue *q, pcap_t *pre_opened,
                               char *err, size_t errlen);
-/* Hand a new config to the thread (reload).  The thread adopts it at its
- * next iteration and signals the old one free via the queue. */
+/* Hand a new config to the thread (reload).  At its next iteration the
+ * thread either adopts it and sends MSG_CONFIG_RELEASED with the old one,
+ * or cannot (out of memory), keeps the old one and sends
+ * MSG_CONFIG_REJECTED with the new one. */
 void capture_reconfigure(struct capture *c, const struct idt_config *cfg);
 void capture_stop(struct capture *c);
 

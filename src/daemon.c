@@ -21,6 +21,7 @@
 
 #include "agent.h"
 #include "capture.h"
+#include "clock.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -57,7 +58,8 @@ int daemon_about(FILE *out)
 
 struct daemon {
     struct idt_config *cfg;         /* current */
-    struct idt_config *pending_old; /* waiting for the capture thread to let go */
+    struct idt_config *pending_new; /* loaded, waiting for the capture thread to adopt it */
+    int reload_again;               /* a SIGHUP came while one was being applied */
     struct queue *q;
     struct capture *cap;
     struct prober *prober;
@@ -104,6 +106,9 @@ static void alert_line(const struct msg *m, char *buf, size_t len)
              idt_addr_str(&m->local, l, sizeof l), idt_addr_str(&m->remote, r, sizeof r), m->spi);
 }
 
+static void commit_reload(struct daemon *d);
+static void reload_followup(struct daemon *d);
+
 static void handle_msg(struct daemon *d, const struct msg *m)
 {
     char line[512];
@@ -147,19 +152,30 @@ static void handle_msg(struct daemon *d, const struct msg *m)
         break;
     }
     case MSG_CONFIG_RELEASED:
-        if (d->pending_old && m->ptr == d->pending_old) {
-            config_free(d->pending_old);
-            free(d->pending_old);
-            d->pending_old = NULL;
+        if (d->pending_new && m->ptr == d->cfg)
+            commit_reload(d);
+        break;
+    case MSG_CONFIG_REJECTED:
+        if (d->pending_new && m->ptr == d->pending_new) {
+            log_err("reload failed: out of memory while applying %s; the running configuration "
+                    "is unchanged", d->cfg_path);
+            config_free(d->pending_new);
+            free(d->pending_new);
+            d->pending_new = NULL;
+            reload_followup(d);
         }
         break;
     }
 }
 
+/* SIGHUP: load and check the file, then hand it to the capture thread.
+ * Nothing changes until that thread has adopted it (MSG_CONFIG_RELEASED,
+ * then commit_reload); if it cannot (MSG_CONFIG_REJECTED) or the file is
+ * bad, the running configuration stays in force in full. */
 static void reload(struct daemon *d)
 {
-    if (d->pending_old) {
-        log_warn("reload: the previous reload is still being applied; try again in a second");
+    if (d->pending_new) {
+        d->reload_again = 1;    /* applied when the current one is done */
         return;
     }
     struct idt_config *n = calloc(1, sizeof *n);
@@ -177,16 +193,34 @@ static void reload(struct daemon *d)
         log_warn("reload: loss.window and loss.max_sas take effect at the next restart");
     n->window = d->cfg->window;
     n->max_sas = d->cfg->max_sas;
-    d->pending_old = d->cfg;
-    d->cfg = n;
+    d->pending_new = n;
     capture_reconfigure(d->cap, n);
+}
+
+/* The capture thread runs the new config: the rest follows it. */
+static void commit_reload(struct daemon *d)
+{
+    struct idt_config *old = d->cfg, *n = d->pending_new;
+    d->cfg = n;
+    d->pending_new = NULL;
     if (d->prober)
         prober_set_config(d->prober, n);
     mib_set_config(n);
     notify_set_enabled(n->traps_enabled);
     log_set_facility(n->facility);
     open_remote(d);
+    config_free(old);
+    free(old);
     log_notice("configuration reloaded from %s (%zu tunnels)", d->cfg_path, n->ntunnels);
+    reload_followup(d);
+}
+
+static void reload_followup(struct daemon *d)
+{
+    if (d->reload_again) {
+        d->reload_again = 0;
+        reload(d);
+    }
 }
 
 static int write_pidfile(const char *path)
@@ -287,7 +321,7 @@ int daemon_main(int argc, char **argv, const char *default_config)
         if (privs_check_agentx_socket(spec, NULL, msg, sizeof msg) == PRIVS_AGENTX_DENIED)
             log_err("%s", msg);
     }
-    mib_set_start_time(capture_now_us());   /* TimeStamps count from here */
+    mib_set_counters_start(idt_mono_us());  /* ipsecDiagCounterDiscontinuityTime */
     d.cap = capture_start(d.cfg, d.q, pre, err, sizeof err);
     if (!d.cap) {
         log_err("%s", err);
@@ -345,9 +379,18 @@ int daemon_main(int argc, char **argv, const char *default_config)
     capture_stop(d.cap);
     prober_stop(d.prober);
     struct msg m;
-    while (queue_pop(d.q, &m))
-        if (m.type == MSG_CONFIG_RELEASED)
-            handle_msg(&d, &m);
+    while (queue_pop(d.q, &m)) {    /* a reload in flight: keep whichever config won */
+        if (m.type == MSG_CONFIG_RELEASED && d.pending_new && m.ptr == d.cfg) {
+            config_free(d.cfg);
+            free(d.cfg);
+            d.cfg = d.pending_new;
+            d.pending_new = NULL;
+        } else if (m.type == MSG_CONFIG_REJECTED && d.pending_new && m.ptr == d.pending_new) {
+            config_free(d.pending_new);
+            free(d.pending_new);
+            d.pending_new = NULL;
+        }
+    }
     agent_shutdown();
     snapshot_clear();
     syslog_remote_close(d.remote);
@@ -355,9 +398,9 @@ int daemon_main(int argc, char **argv, const char *default_config)
     close(sfd);
     if (pidfile)
         unlink(pidfile);
-    if (d.pending_old) {
-        config_free(d.pending_old);
-        free(d.pending_old);
+    if (d.pending_new) {      /* the capture thread stopped before it saw it */
+        config_free(d.pending_new);
+        free(d.pending_new);
     }
     config_free(d.cfg);
     free(d.cfg);

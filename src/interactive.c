@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "clock.h"
 #include "config.h"
 #include "engine.h"
 #include "event_log.h"
@@ -63,7 +64,8 @@ static void on_event(void *ctx, const struct engine_event *ev)
         }
         struct report_alert *a = &s->alerts[s->nalerts++];
         memset(a, 0, sizeof *a);
-        a->time_us = ev->time_us;
+        /* live, the engine runs on the monotonic clock: report wall time */
+        a->time_us = s->live ? idt_mono_to_real(ev->time_us) : ev->time_us;
         a->index = ev->tunnel->index;
         snprintf(a->tunnel, sizeof a->tunnel, "%s", ev->tunnel->name);
         a->event = ev->alert;
@@ -78,7 +80,7 @@ static void on_event(void *ctx, const struct engine_event *ev)
         struct idt_addr src = { .family = ev->sa->key.family }, dst = { .family = ev->sa->key.family };
         memcpy(src.a, ev->sa->key.src, 16);
         memcpy(dst.a, ev->sa->key.dst, 16);
-        event_log_gap(s->elog, ev->time_us, ev->tunnel ? ev->tunnel->name : "", &src, &dst,
+        event_log_gap(s->elog, s->live ? idt_mono_to_real(ev->time_us) : ev->time_us, ev->tunnel ? ev->tunnel->name : "", &src, &dst,
                       ev->sa->key.spi, ev->first_seq, ev->last_seq,
                       ev->kind == ENGINE_EV_LOST ? "lost" : "late");
     }
@@ -255,13 +257,13 @@ static int run_offline(struct session *s, const char *file, int json)
 struct live_ctx {
     struct engine *eng;
     int dlt;
+    uint64_t batch_mono_us;     /* live: the engine runs on the monotonic clock */
 };
 
 static void live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
     struct live_ctx *lc = (struct live_ctx *)(void *)user;
-    uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000ULL + (uint64_t)h->ts.tv_usec;
-    engine_packet(lc->eng, lc->dlt, ts, data, h->caplen, h->len);
+    engine_packet(lc->eng, lc->dlt, lc->batch_mono_us, data, h->caplen, h->len);
 }
 
 static int run_live(struct session *s, const char *iface, const struct idt_config *cfg, int json)
@@ -281,21 +283,22 @@ static int run_live(struct session *s, const char *iface, const struct idt_confi
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    uint64_t next_print = capture_now_us() + 2000000ULL;
+    uint64_t next_print = idt_mono_us() + 2000000ULL;
     fprintf(stderr, "capturing on %s (link type %s); Ctrl-C to stop\n", iface,
             pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
-    struct live_ctx lc = { &s->eng, dlt };
+    struct live_ctx lc = { &s->eng, dlt, 0 };
     while (!g_stop) {
         /* the handle is non-blocking: wait for packets (or 200 ms) first */
         struct pollfd pfd = { .fd = pcap_get_selectable_fd(p), .events = POLLIN };
         if (poll(&pfd, 1, 200) < 0 && errno != EINTR)
             break;
+        lc.batch_mono_us = idt_mono_us();
         if (pcap_dispatch(p, -1, live_packet, (u_char *)(void *)&lc) < 0) {
             if (!g_stop)
                 fprintf(stderr, "ipsecdiagtool: %s: capture error: %s\n", iface, pcap_geterr(p));
             break;
         }
-        uint64_t now = capture_now_us();
+        uint64_t now = idt_mono_us();
         if (now >= next_print) {
             struct pcap_stat ps;
             if (pcap_stats(p, &ps) == 0)

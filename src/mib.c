@@ -6,6 +6,7 @@
 #include "mib_table.h"
 #include "snapshot.h"
 #include "log.h"
+#include "clock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +24,24 @@ struct mtu_row {
 static struct mtu_row *g_mtu;
 static size_t g_nmtu;
 static mib_mtu_start_fn g_on_start;
-void mib_set_start_time(uint64_t realtime_us)
+static uint64_t g_counters_start_us;
+
+void mib_set_counters_start(uint64_t mono_us)
 {
-    snapshot_set_epoch(realtime_us);
+    g_counters_start_us = mono_us;
 }
 
-uint32_t mib_timestamp(uint64_t us)
+/* The master's sysUpTime now (Net-SNMP re-synchronises the subagent's
+ * uptime with the master's at every AgentX session open) minus the
+ * monotonic time elapsed since the instant. */
+uint32_t mib_timestamp(uint64_t mono_us)
 {
-    return snapshot_timestamp(us);
+    if (!mono_us)
+        return 0;
+    uint64_t up_cs = netsnmp_get_agent_uptime();
+    uint64_t now = idt_mono_us();
+    uint64_t ago_cs = now > mono_us ? (now - mono_us) / 10000ULL : 0;
+    return ago_cs >= up_cs ? 0 : (uint32_t)(up_cs - ago_cs);
 }
 
 static int cmp_mtu(const void *a, const void *b)
@@ -188,6 +199,9 @@ static int glob_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
         v_int(v, s && s->dropping ? IDT_TRUTH_TRUE : IDT_TRUTH_FALSE);
         break;
     case IDT_SCALAR_UNTRACKEDTUNNELS: v_c64(v, st->untracked_tunnels); break;
+    case IDT_SCALAR_COUNTERDISCONTINUITYTIME:
+        v_uns(v, ASN_TIMETICKS, mib_timestamp(g_counters_start_us));
+        break;
     default: return -1;
     }
     if (col == IDT_SCALAR_REPLAYWINDOW && !s)
@@ -333,8 +347,12 @@ static int sa_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
     case IDT_COL_SA_DUPLICATEPKTS: v_c64(v, a->c.duplicate); break;
     case IDT_COL_SA_REORDEREDPKTS: v_c64(v, a->c.reordered); break;
     case IDT_COL_SA_HIGHESTSEQ: v_c64(v, a->high); break;
-    case IDT_COL_SA_FIRSTSEEN: v_uns(v, ASN_TIMETICKS, a->first_cs); break;
-    case IDT_COL_SA_LASTSEEN: v_uns(v, ASN_TIMETICKS, a->last_cs); break;
+    case IDT_COL_SA_FIRSTSEEN:
+        v_uns(v, ASN_TIMETICKS, mib_timestamp((uint64_t)a->first_s * 1000000ULL));
+        break;
+    case IDT_COL_SA_LASTSEEN:
+        v_uns(v, ASN_TIMETICKS, mib_timestamp((uint64_t)a->last_s * 1000000ULL));
+        break;
     default: return -1;
     }
     return 0;

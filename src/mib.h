@@ -22,9 +22,11 @@ void mib_mtu_running(uint32_t index);
 uint32_t mib_mtu_last(uint32_t index);
 void mib_mtu_result(uint32_t index, int ok, uint32_t mtu, uint32_t probes, uint64_t when_us);
 
-/* sysUpTime-style TimeStamp (centiseconds since the agent started) of a
- * realtime instant; 0 for instants before the start. */
-uint32_t mib_timestamp(uint64_t realtime_us);
-void mib_set_start_time(uint64_t realtime_us);
+/* TimeStamp of a CLOCK_MONOTONIC instant: the master agent's sysUpTime
+ * (centiseconds) at that instant; 0 for 0 and for instants before the
+ * master's start.  Agent thread only. */
+uint32_t mib_timestamp(uint64_t mono_us);
+/* When the global counters started (ipsecDiagCounterDiscontinuityTime). */
+void mib_set_counters_start(uint64_t mono_us);
 
 #endif

@@ -100,9 +100,10 @@
 #define IDT_SCALAR_IGNOREDPKTS         9   /* Counter64 */
 #define IDT_SCALAR_CAPTUREISDROPPING  10   /* TruthValue */
 #define IDT_SCALAR_UNTRACKEDTUNNELS   11   /* Counter64 */
+#define IDT_SCALAR_COUNTERDISCONTINUITYTIME 12   /* TimeStamp */
 
 #define IDT_SCALAR_MIN  IDT_SCALAR_CAPTUREDPKTS
-#define IDT_SCALAR_MAX  IDT_SCALAR_UNTRACKEDTUNNELS
+#define IDT_SCALAR_MAX  IDT_SCALAR_COUNTERDISCONTINUITYTIME
 
 /* ------------------------------------------------------------ tunnel table */
 /* ipsecDiagTunnelEntry.C.<ipsecDiagTunnelIndex> */

@@ -11,7 +11,8 @@ enum msg_type {
     MSG_DROPPING,           /* the capture is dropping packets */
     MSG_MTU_STARTED,
     MSG_MTU_RESULT,
-    MSG_CONFIG_RELEASED,    /* capture thread no longer uses the old config */
+    MSG_CONFIG_RELEASED,    /* capture thread adopted a new config, released the old (ptr) */
+    MSG_CONFIG_REJECTED,    /* capture thread could not adopt the new config (ptr) */
 };
 
 struct msg {
@@ -32,7 +33,7 @@ struct msg {
     uint32_t mtu, rounds, probes;
     double seconds;
     char reason[128];
-    /* MSG_CONFIG_RELEASED */
+    /* MSG_CONFIG_RELEASED, MSG_CONFIG_REJECTED */
     void *ptr;
 };
 

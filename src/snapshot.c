@@ -7,21 +7,6 @@
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snapshot *g_current;
-static _Atomic uint64_t g_epoch_us;
-
-void snapshot_set_epoch(uint64_t realtime_us)
-{
-    g_epoch_us = realtime_us;
-}
-
-uint32_t snapshot_timestamp(uint64_t us)
-{
-    uint64_t e = g_epoch_us;
-    if (!us || us <= e)
-        return 0;
-    uint64_t cs = (us - e) / 10000ULL;
-    return cs > UINT32_MAX ? UINT32_MAX : (uint32_t)cs;
-}
 
 static int cmp_tun(const void *pa, const void *pb)
 {
@@ -31,7 +16,7 @@ static int cmp_tun(const void *pa, const void *pb)
 
 /* SA rows are ordered by a 16-byte key: (tunnel index, direction) in
  * `hi`, SPI and the slot to copy from in `lo` - sorting small keys and
- * copying each row once beats sorting the 80-byte rows themselves. */
+ * copying each row once beats sorting the 72-byte rows themselves. */
 struct sa_sort_key {
     uint64_t hi;
     uint32_t spi;
@@ -128,8 +113,8 @@ struct snapshot *snapshot_build(struct engine *e, uint64_t now_us, int dropping)
         sa->c.duplicate = en->rw.duplicate;
         sa->c.reordered = en->rw.reordered;
         sa->high = en->rw.high;
-        sa->first_cs = snapshot_timestamp((uint64_t)en->first_seen_s * 1000000ULL);
-        sa->last_cs = snapshot_timestamp((uint64_t)en->last_seen_s * 1000000ULL);
+        sa->first_s = en->first_seen_s;
+        sa->last_s = en->last_seen_s;
     }
     s->nsa = n;
     free(keys);

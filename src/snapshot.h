@@ -22,21 +22,16 @@ struct snap_tunnel {
 
 /* 72 bytes: the outer addresses are not copied, they follow from the
  * tunnel row and the direction (inbound: remote -> local); first and
- * last seen are already TimeStamps (centiseconds since the epoch set with
- * snapshot_set_epoch(), i.e. the agent's start). */
+ * last seen are the engine's seconds (CLOCK_MONOTONIC in the daemon),
+ * made TimeStamps when served (mib_timestamp). */
 struct snap_sa {
     uint32_t tindex;
     uint32_t spi;
     uint8_t dir, encap;
-    uint32_t first_cs, last_cs;
+    uint32_t first_s, last_s;
     struct loss_counts c;
     uint64_t high;
 };
-
-/* The instant TimeStamps count from (realtime microseconds). */
-void snapshot_set_epoch(uint64_t realtime_us);
-/* TimeStamp of a realtime instant: centiseconds since the epoch, 0 before. */
-uint32_t snapshot_timestamp(uint64_t realtime_us);
 
 struct snapshot {
     int refs;
