@@ -31,17 +31,28 @@ void mib_set_counters_start(uint64_t mono_us)
     g_counters_start_us = mono_us;
 }
 
-/* The master's sysUpTime now (Net-SNMP re-synchronises the subagent's
- * uptime with the master's at every AgentX session open) minus the
- * monotonic time elapsed since the instant. */
+/* The master's sysUpTime at a monotonic instant.  Net-SNMP re-synchronises
+ * the subagent's uptime with the master's at every AgentX session open;
+ * from it follows the monotonic instant at which the master's uptime was
+ * 0.  Reading the uptime truncates it to centiseconds, so a new estimate
+ * of that instant is adopted only when it moves by more than 20 ms (a
+ * resynchronisation): a TimeStamp read twice is the same number. */
+static uint64_t g_master_zero_us;
+
 uint32_t mib_timestamp(uint64_t mono_us)
 {
     if (!mono_us)
         return 0;
-    uint64_t up_cs = netsnmp_get_agent_uptime();
+    uint64_t up_us = (uint64_t)netsnmp_get_agent_uptime() * 10000ULL;
     uint64_t now = idt_mono_us();
-    uint64_t ago_cs = now > mono_us ? (now - mono_us) / 10000ULL : 0;
-    return ago_cs >= up_cs ? 0 : (uint32_t)(up_cs - ago_cs);
+    uint64_t zero = now > up_us ? now - up_us : 0;
+    uint64_t d = zero > g_master_zero_us ? zero - g_master_zero_us : g_master_zero_us - zero;
+    if (d > 20000ULL)
+        g_master_zero_us = zero;
+    if (mono_us <= g_master_zero_us)
+        return 0;
+    uint64_t cs = (mono_us - g_master_zero_us) / 10000ULL;
+    return cs > UINT32_MAX ? UINT32_MAX : (uint32_t)cs;
 }
 
 static int cmp_mtu(const void *a, const void *b)
