@@ -26,6 +26,10 @@ const char capture_filter[] =
     "(esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500))"
     " or (vlan and (esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500)))"
     " or (vlan and vlan and (esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500)))";
+/* libpcap compiles "vlan" only for Ethernet: the other link types get
+ * the untagged part alone. */
+const char capture_filter_untagged[] =
+    "esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500)";
 
 pcap_t *capture_open_live(const char *iface, uint32_t snaplen, uint32_t buffer_kb,
                           char *err, size_t errlen)
@@ -48,7 +52,8 @@ pcap_t *capture_open_live(const char *iface, uint32_t snaplen, uint32_t buffer_k
         return NULL;
     }
     struct bpf_program prog;
-    if (pcap_compile(p, &prog, capture_filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
+    const char *filter = pcap_datalink(p) == DLT_EN10MB ? capture_filter : capture_filter_untagged;
+    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
         pcap_setfilter(p, &prog) < 0) {
         snprintf(err, errlen, "capture on %s: filter: %s", iface, pcap_geterr(p));
         pcap_close(p);

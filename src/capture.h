@@ -9,8 +9,10 @@
 #include "engine.h"
 #include "queue.h"
 
-/* The kernel filter: ESP and ESP-in-UDP (also VLAN and QinQ tagged). */
+/* The kernel filter: ESP and ESP-in-UDP (also VLAN and QinQ tagged) on
+ * Ethernet; on every other link type the untagged part alone. */
 extern const char capture_filter[];
+extern const char capture_filter_untagged[];
 
 /* Open iface for ESP capture with snaplen, buffer size and immediate mode,
  * and install the filter.  NULL with a message in err on failure. */

@@ -15,6 +15,22 @@
  *
  * If caplen > wirelen (never the case for libpcap), caplen is clamped to
  * wirelen: bytes that were not on the wire are not part of the packet.
+ *
+ * Link headers without an Ethertype (router captures) name the protocol
+ * otherwise; anything but IPv4/IPv6 there is IGNORED (ESP_R_ETHERTYPE):
+ *   DLT_NULL (0), DLT_LOOP (108): 4-byte address family, NULL in the
+ *     capturing host's byte order (either is accepted: a value with a
+ *     non-zero upper half is byte-swapped, as tcpdump does), LOOP in
+ *     network order.  AF_INET 2; AF_INET6 10 (Linux), 24 (NetBSD,
+ *     OpenBSD), 28 (FreeBSD, DragonFly), 30 (macOS).
+ *   DLT_PPP (9): optional address/control 0xff 0x03, then the protocol,
+ *     one byte when compressed (low bit of the first byte set), else two;
+ *     IPv4 0x0021, IPv6 0x0057.
+ *   DLT_PPP_SERIAL (50): the same PPP header (RFC 1662 framing), or Cisco
+ *     HDLC when the first byte is 0x0f or 0x8f (as libpcap and Wireshark
+ *     read it).
+ *   DLT_C_HDLC (104): address (0x0f/0x8f), control, 2-byte Ethertype; only
+ *     the Ethertype is looked at, as by libpcap's filters and tcpdump.
  */
 #include "esp_parse.h"
 
@@ -24,6 +40,21 @@
 #define SLL_HLEN        16u
 #define SLL2_HLEN       20u
 #define VLAN_TAG_LEN    4u
+#define AF_HLEN         4u      /* DLT_NULL / DLT_LOOP */
+#define CHDLC_HLEN      4u
+
+#define AF_INET_         2u
+#define AF_INET6_LINUX   10u
+#define AF_INET6_BSD     24u    /* NetBSD, OpenBSD, BSD/OS */
+#define AF_INET6_FREEBSD 28u    /* FreeBSD, DragonFly */
+#define AF_INET6_DARWIN  30u    /* macOS, iOS */
+
+#define PPP_ADDRESS     0xffu
+#define PPP_CONTROL     0x03u
+#define PPP_IPV4        0x0021u
+#define PPP_IPV6        0x0057u
+#define CHDLC_UNICAST   0x0fu
+#define CHDLC_BCAST     0x8fu
 
 #define ETHERTYPE_IPV4  0x0800u
 #define ETHERTYPE_IPV6  0x86ddu
@@ -69,9 +100,122 @@ int esp_dlt_supported(int dlt)
     case IDT_DLT_IPV4:
     case IDT_DLT_IPV6:
     case IDT_DLT_LINUX_SLL2:
+    case IDT_DLT_NULL:
+    case IDT_DLT_LOOP:
+    case IDT_DLT_PPP:
+    case IDT_DLT_PPP_SERIAL:
+    case IDT_DLT_C_HDLC:
         return 1;
     default:
         return 0;
+    }
+}
+
+/* The router link headers below return ESP_R_NONE with *off (the IP
+ * header's offset) and *ipver set, ESP_R_TRUNC_L2 when caplen ends inside
+ * the header, or ESP_R_ETHERTYPE for a protocol other than IPv4/IPv6. */
+
+static inline enum esp_reason ipver_of_etype(unsigned etype, unsigned *ipver)
+{
+    if (etype == ETHERTYPE_IPV4)
+        *ipver = 4;
+    else if (etype == ETHERTYPE_IPV6)
+        *ipver = 6;
+    else
+        return ESP_R_ETHERTYPE;
+    return ESP_R_NONE;
+}
+
+/* DLT_NULL (any_order) and DLT_LOOP: 4-byte address family. */
+static inline enum esp_reason link_af(const uint8_t *data, uint32_t caplen,
+                                      int any_order, uint32_t *off, unsigned *ipver)
+{
+    uint32_t af;
+
+    if (caplen < AF_HLEN)
+        return ESP_R_TRUNC_L2;
+    af = rd32(data);
+    if (any_order && (af & 0xffff0000u))
+        af = __builtin_bswap32(af);     /* written little endian */
+    *off = AF_HLEN;
+    switch (af) {
+    case AF_INET_:
+        *ipver = 4;
+        return ESP_R_NONE;
+    case AF_INET6_LINUX:
+    case AF_INET6_BSD:
+    case AF_INET6_FREEBSD:
+    case AF_INET6_DARWIN:
+        *ipver = 6;
+        return ESP_R_NONE;
+    default:
+        return ESP_R_ETHERTYPE;
+    }
+}
+
+/* PPP: [0xff 0x03] protocol, 1 byte if compressed (RFC 1661 6.5), else 2. */
+static inline enum esp_reason link_ppp(const uint8_t *data, uint32_t caplen,
+                                       uint32_t *off, unsigned *ipver)
+{
+    uint32_t pos = 0;
+    unsigned proto;
+
+    if (caplen < 1)
+        return ESP_R_TRUNC_L2;
+    if (data[0] == PPP_ADDRESS) {
+        if (caplen < 2)
+            return ESP_R_TRUNC_L2;
+        if (data[1] != PPP_CONTROL)
+            return ESP_R_ETHERTYPE;
+        pos = 2;
+    }
+    if (caplen - pos < 1)
+        return ESP_R_TRUNC_L2;
+    if (data[pos] & 1) {
+        proto = data[pos];
+        pos += 1;
+    } else {
+        if (caplen - pos < 2)
+            return ESP_R_TRUNC_L2;
+        proto = rd16(data + pos);
+        pos += 2;
+    }
+    *off = pos;
+    if (proto == PPP_IPV4)
+        *ipver = 4;
+    else if (proto == PPP_IPV6)
+        *ipver = 6;
+    else
+        return ESP_R_ETHERTYPE;
+    return ESP_R_NONE;
+}
+
+/* Cisco HDLC: address, control, Ethertype. */
+static inline enum esp_reason link_chdlc(const uint8_t *data, uint32_t caplen,
+                                         uint32_t *off, unsigned *ipver)
+{
+    if (caplen < CHDLC_HLEN)
+        return ESP_R_TRUNC_L2;
+    *off = CHDLC_HLEN;
+    return ipver_of_etype(rd16(data + 2), ipver);
+}
+
+static enum esp_reason link_router(int dlt, const uint8_t *data, uint32_t caplen,
+                                   uint32_t *off, unsigned *ipver)
+{
+    switch (dlt) {
+    case IDT_DLT_NULL:
+        return link_af(data, caplen, 1, off, ipver);
+    case IDT_DLT_LOOP:
+        return link_af(data, caplen, 0, off, ipver);
+    case IDT_DLT_PPP:
+        return link_ppp(data, caplen, off, ipver);
+    case IDT_DLT_PPP_SERIAL:
+        if (caplen >= 1 && (data[0] == CHDLC_UNICAST || data[0] == CHDLC_BCAST))
+            return link_chdlc(data, caplen, off, ipver);
+        return link_ppp(data, caplen, off, ipver);
+    default:    /* IDT_DLT_C_HDLC */
+        return link_chdlc(data, caplen, off, ipver);
     }
 }
 
@@ -81,7 +225,8 @@ enum esp_verdict esp_parse(int dlt, const uint8_t *data, uint32_t caplen,
 {
     uint32_t off;           /* offset of the IP header */
     unsigned ipver = 0;     /* 0: take it from the version nibble */
-    unsigned etype;
+    unsigned etype = 0;
+    int has_etype = 0;      /* Ethernet-like: Ethertype, maybe VLAN tags */
     uint32_t pos, end;      /* current header / end of its enclosing payload */
     uint32_t ip_len;
     unsigned nh;            /* next protocol */
@@ -100,39 +245,52 @@ enum esp_verdict esp_parse(int dlt, const uint8_t *data, uint32_t caplen,
             DONE(ESP_MALFORMED, ESP_R_TRUNC_L2);
         etype = rd16(data + 12);
         off = ETH_HLEN;
+        has_etype = 1;
         break;
     case IDT_DLT_LINUX_SLL:
         if (caplen < SLL_HLEN)
             DONE(ESP_MALFORMED, ESP_R_TRUNC_L2);
         etype = rd16(data + 14);
         off = SLL_HLEN;
+        has_etype = 1;
         break;
     case IDT_DLT_LINUX_SLL2:
         if (caplen < SLL2_HLEN)
             DONE(ESP_MALFORMED, ESP_R_TRUNC_L2);
         etype = rd16(data);
         off = SLL2_HLEN;
+        has_etype = 1;
         break;
     case IDT_DLT_RAW:
     case IDT_LINKTYPE_RAW:
-        etype = 0;
         off = 0;
         break;
     case IDT_DLT_IPV4:
-        etype = 0;
         off = 0;
         ipver = 4;
         break;
     case IDT_DLT_IPV6:
-        etype = 0;
         off = 0;
         ipver = 6;
         break;
+    case IDT_DLT_NULL:
+    case IDT_DLT_LOOP:
+    case IDT_DLT_PPP:
+    case IDT_DLT_PPP_SERIAL:
+    case IDT_DLT_C_HDLC: {
+        enum esp_reason lr = link_router(dlt, data, caplen, &off, &ipver);
+
+        if (lr == ESP_R_TRUNC_L2)
+            DONE(ESP_MALFORMED, lr);
+        if (lr != ESP_R_NONE)
+            DONE(ESP_IGNORED, lr);
+        break;
+    }
     default:
         DONE(ESP_IGNORED, ESP_R_LINKTYPE);
     }
 
-    if (off) {
+    if (has_etype) {
         /* 802.1Q / 802.1ad / old QinQ tags, possibly stacked */
         while (etype == ETHERTYPE_8021Q || etype == ETHERTYPE_8021AD ||
                etype == ETHERTYPE_QINQ_OLD) {
@@ -141,11 +299,7 @@ enum esp_verdict esp_parse(int dlt, const uint8_t *data, uint32_t caplen,
             etype = rd16(data + off + 2);
             off += VLAN_TAG_LEN;
         }
-        if (etype == ETHERTYPE_IPV4)
-            ipver = 4;
-        else if (etype == ETHERTYPE_IPV6)
-            ipver = 6;
-        else
+        if (ipver_of_etype(etype, &ipver) != ESP_R_NONE)
             DONE(ESP_IGNORED, ESP_R_ETHERTYPE);
     }
 

@@ -11,9 +11,14 @@
 #include <stddef.h>
 
 /* Link types (pcap DLT / LINKTYPE values) that the parser accepts. */
+#define IDT_DLT_NULL       0    /* BSD loopback: 4-byte AF, capturing host's order */
 #define IDT_DLT_EN10MB     1
+#define IDT_DLT_PPP        9    /* PPP: [0xff 0x03] protocol (1 or 2 bytes) */
 #define IDT_DLT_RAW        12   /* DLT_RAW on Linux/BSD */
+#define IDT_DLT_PPP_SERIAL 50   /* PPP in HDLC-like framing, or Cisco HDLC */
 #define IDT_LINKTYPE_RAW   101  /* LINKTYPE_RAW as stored in files */
+#define IDT_DLT_C_HDLC     104  /* Cisco HDLC: address, control, Ethertype */
+#define IDT_DLT_LOOP       108  /* OpenBSD loopback: 4-byte AF, network order */
 #define IDT_DLT_LINUX_SLL  113
 #define IDT_DLT_IPV4       228
 #define IDT_DLT_IPV6       229
@@ -36,7 +41,8 @@ enum esp_verdict {
 enum esp_reason {
     ESP_R_NONE = 0,
     ESP_R_LINKTYPE,         /* unsupported link type (IGNORED) */
-    ESP_R_ETHERTYPE,        /* not IPv4/IPv6 (IGNORED) */
+    ESP_R_ETHERTYPE,        /* the link header's protocol (Ethertype, address
+                               family, PPP protocol) is not IPv4/IPv6 (IGNORED) */
     ESP_R_TRUNC_L2,         /* frame too short for its link header (MALFORMED) */
     ESP_R_IP_VERSION,       /* version nibble contradicts (MALFORMED) */
     ESP_R_IP_HDR,           /* IHL < 5, header longer than frame, bad lengths (MALFORMED) */

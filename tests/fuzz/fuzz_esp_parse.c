@@ -1,8 +1,9 @@
 /* fuzz_esp_parse.c - libFuzzer target for esp_parse().
  *
  * Input layout:
- *   byte 0      link type selector (index into dlts[], modulo; the last
- *               entry is an unsupported link type)
+ *   byte 0      link type selector (index into dlts[], modulo; entry 7
+ *               is an unsupported link type, the router link types follow
+ *               it so that the older seeds keep their link type)
  *   bytes 1..2  wirelen delta, big endian: wirelen = caplen + delta
  *   bytes 3..   the captured frame (caplen = size - 3)
  *
@@ -24,6 +25,7 @@ static const int dlts[] = {
     IDT_DLT_EN10MB, IDT_DLT_RAW, IDT_LINKTYPE_RAW, IDT_DLT_LINUX_SLL,
     IDT_DLT_IPV4, IDT_DLT_IPV6, IDT_DLT_LINUX_SLL2,
     147,                    /* DLT_USER0: not supported */
+    IDT_DLT_NULL, IDT_DLT_LOOP, IDT_DLT_PPP, IDT_DLT_PPP_SERIAL, IDT_DLT_C_HDLC,
 };
 
 #define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)

@@ -12,8 +12,11 @@ struct.
 
 CLI:
   espgen.py --scenario NAME --out FILE.pcap --truth FILE.json
-            [--config-out FILE.conf] [--seed N] [--packets N]
+            [--config-out FILE.conf] [--seed N] [--packets N] [--linktype KIND]
   espgen.py --list
+--linktype re-frames the scenario's IP packets for another link type (see
+Link.DLT; the IP packets and hence the truth stay the same, except where
+a snap length cuts a different number of ESP headers).
 The truth JSON holds {"scenario", "window", "config", "args", "expected"}
 where "expected" is the JSON report (without "alerts") and "args" the
 extra command-line arguments (e.g. --window) the scenario needs.
@@ -29,8 +32,13 @@ import sys
 # --------------------------------------------------------------------------
 # constants
 
+DLT_NULL = 0
 DLT_EN10MB = 1
+DLT_PPP = 9
+DLT_PPP_SERIAL = 50         # LINKTYPE_PPP_HDLC
 LINKTYPE_RAW = 101
+DLT_C_HDLC = 104
+DLT_LOOP = 108
 DLT_LINUX_SLL = 113
 DLT_LINUX_SLL2 = 276
 
@@ -39,6 +47,12 @@ ETH_IPV6 = 0x86DD
 ETH_ARP = 0x0806
 ETH_VLAN = 0x8100
 ETH_QINQ = 0x88A8
+
+PPP_IPV4 = 0x0021
+PPP_IPV6 = 0x0057
+PPP_LCP = 0xC021
+BSD_AF_INET = 2
+BSD_AF_APPLETALK = 16
 
 IPPROTO_HOPOPTS = 0
 IPPROTO_ICMP = 1
@@ -89,19 +103,21 @@ def addr_key(a):
 # pcap writer
 
 class PcapWriter:
-    """Classic pcap, microsecond timestamps, little endian."""
+    """Classic pcap, microsecond timestamps, little endian (big endian
+    with big_endian=True, as a big-endian host writes it)."""
 
-    def __init__(self, linktype=DLT_EN10MB, snaplen=262144):
+    def __init__(self, linktype=DLT_EN10MB, snaplen=262144, big_endian=False):
         self.linktype = linktype
         self.snaplen = snaplen
-        self.chunks = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0,
+        self.end = ">" if big_endian else "<"
+        self.chunks = [struct.pack(self.end + "IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0,
                                    snaplen, linktype)]
         self.count = 0
 
     def add(self, ts_us, frame):
         wirelen = len(frame)
         caplen = min(wirelen, self.snaplen)
-        self.chunks.append(struct.pack("<IIII", ts_us // 1_000_000,
+        self.chunks.append(struct.pack(self.end + "IIII", ts_us // 1_000_000,
                                        ts_us % 1_000_000, caplen, wirelen))
         self.chunks.append(frame[:caplen])
         self.count += 1
@@ -115,15 +131,17 @@ class PcapWriter:
 
 
 def read_pcap(path):
-    """Minimal reader (for self-checks): returns (linktype, snaplen, [(ts_us, caplen, wirelen, data)])."""
+    """Minimal reader (for self-checks) of PcapWriter's files, either byte
+    order: returns (linktype, snaplen, [(ts_us, caplen, wirelen, data)])."""
     with open(path, "rb") as f:
         buf = f.read()
-    magic, _vmaj, _vmin, _tz, _sig, snaplen, lt = struct.unpack_from("<IHHiIII", buf, 0)
+    end = "<" if buf[:4] == struct.pack("<I", 0xA1B2C3D4) else ">"
+    magic, _vmaj, _vmin, _tz, _sig, snaplen, lt = struct.unpack_from(end + "IHHiIII", buf, 0)
     assert magic == 0xA1B2C3D4
     off = 24
     out = []
     while off < len(buf):
-        sec, usec, caplen, wirelen = struct.unpack_from("<IIII", buf, off)
+        sec, usec, caplen, wirelen = struct.unpack_from(end + "IIII", buf, off)
         off += 16
         out.append((sec * 1_000_000 + usec, caplen, wirelen, buf[off:off + caplen]))
         off += caplen
@@ -131,8 +149,8 @@ def read_pcap(path):
 
 
 def convert_pcap(src, dst, fmt):
-    """Rewrite a classic little-endian microsecond pcap (as written by
-    PcapWriter) in another capture-file format, record for record:
+    """Rewrite a classic microsecond pcap (as written by PcapWriter) in
+    another capture-file format, record for record:
       "be"      classic, big-endian, microseconds
       "nsec"    classic, little-endian, nanoseconds (0xa1b23c4d)
       "nsec-be" classic, big-endian, nanoseconds
@@ -254,16 +272,32 @@ def ip_packet(src, dst, proto, payload, exts=(), **kw):
 # L2 builders
 
 class Link:
-    """Link-layer framing.  kind: 'eth', 'sll', 'sll2', 'raw'.
-    vlans: list of VLAN ids (Ethernet only): 1 tag = 802.1Q, 2 = QinQ."""
+    """Link-layer framing.  kind: a key of DLT.
+    vlans: list of VLAN ids (Ethernet only): 1 tag = 802.1Q, 2 = QinQ.
+    Router link types (no VLAN tags; a non-IP Ethertype becomes the link's
+    own non-IP protocol):
+      null              DLT_NULL, address family little endian (a
+                        little-endian host), AF_INET6 30 (macOS)
+      null-be           DLT_NULL, big endian (a big-endian host: the file
+                        is big endian too), AF_INET6 28 (FreeBSD)
+      loop              DLT_LOOP, network order, AF_INET6 24 (OpenBSD)
+      ppp, ppp-serial   DLT_PPP / DLT_PPP_SERIAL: ff 03, 2-byte protocol
+                        (non-IP: LCP)
+      ppp-serial-chdlc  DLT_PPP_SERIAL carrying Cisco HDLC framing
+      chdlc             DLT_C_HDLC: address (0f unicast for IP, 8f
+                        broadcast otherwise), control 00, Ethertype"""
 
     DLT = {"eth": DLT_EN10MB, "sll": DLT_LINUX_SLL, "sll2": DLT_LINUX_SLL2,
-           "raw": LINKTYPE_RAW}
+           "raw": LINKTYPE_RAW, "null": DLT_NULL, "null-be": DLT_NULL,
+           "loop": DLT_LOOP, "ppp": DLT_PPP, "ppp-serial": DLT_PPP_SERIAL,
+           "ppp-serial-chdlc": DLT_PPP_SERIAL, "chdlc": DLT_C_HDLC}
+    AF_INET6 = {"null": 30, "null-be": 28, "loop": 24}
 
     def __init__(self, kind="eth", pad=True):
         self.kind = kind
         self.dlt = self.DLT[kind]
         self.pad = pad
+        self.big_endian_file = kind == "null-be"
 
     def header(self, ethertype, vlans=(), outgoing=False):
         if self.kind == "eth":
@@ -287,6 +321,16 @@ class Link:
                                bytes.fromhex("0200000000010000"))
         if self.kind == "raw":
             return b""
+        if self.kind in self.AF_INET6:
+            af = {ETH_IPV4: BSD_AF_INET, ETH_IPV6: self.AF_INET6[self.kind]}.get(
+                ethertype, BSD_AF_APPLETALK)
+            return struct.pack("<I" if self.kind == "null" else ">I", af)
+        if self.kind in ("ppp", "ppp-serial"):
+            proto = {ETH_IPV4: PPP_IPV4, ETH_IPV6: PPP_IPV6}.get(ethertype, PPP_LCP)
+            return struct.pack("!BBH", 0xFF, 0x03, proto)
+        if self.kind in ("chdlc", "ppp-serial-chdlc"):
+            addr = 0x0F if ethertype in (ETH_IPV4, ETH_IPV6) else 0x8F
+            return struct.pack("!BBH", addr, 0x00, ethertype)
         raise ValueError(self.kind)
 
     def frame(self, ipbytes, ethertype=None, vlans=(), outgoing=False):
@@ -612,11 +656,14 @@ class SAStream:
 
 
 class Frame:
-    __slots__ = ("ts", "data", "kind", "sa", "esp_end", "order")
+    """l3: (ip bytes, ethertype or None, vlans, outgoing) the frame was
+    built from (None for frames given at L2), for Scenario.relink()."""
+    __slots__ = ("ts", "data", "kind", "sa", "esp_end", "order", "l3")
 
-    def __init__(self, ts, data, kind, sa=None, esp_end=None):
+    def __init__(self, ts, data, kind, sa=None, esp_end=None, l3=None):
         self.ts, self.data, self.kind, self.sa, self.esp_end = ts, data, kind, sa, esp_end
         self.order = 0
+        self.l3 = l3
 
 
 class Scenario:
@@ -654,7 +701,8 @@ class Scenario:
                               sa.vlans, sa.outgoing)
         frame = self.link.frame(pkt, vlans=sa.vlans, outgoing=sa.outgoing)
         esp_end = len(l2) + iphl + extra + 8
-        return Frame(ts, frame, KIND_ESP, (sa.src, sa.dst, sa.spi, sa.encap, seq), esp_end)
+        return Frame(ts, frame, KIND_ESP, (sa.src, sa.dst, sa.spi, sa.encap, seq), esp_end,
+                     (pkt, None, sa.vlans, sa.outgoing))
 
     def add_stream(self, sa):
         rng = self.rng
@@ -666,10 +714,30 @@ class Scenario:
     def add_raw(self, ts, ipbytes, kind, ethertype=None, vlans=(), sa=None):
         """A frame from given IP bytes with a known classification."""
         self.frames.append(Frame(BASE_TS_US + ts,
-                                 self.link.frame(ipbytes, ethertype, vlans), kind, sa))
+                                 self.link.frame(ipbytes, ethertype, vlans), kind, sa,
+                                 l3=(ipbytes, ethertype, vlans, False)))
 
     def add_l2(self, ts, frame, kind):
         self.frames.append(Frame(BASE_TS_US + ts, frame, kind))
+
+    def relink(self, kind):
+        """Re-frame every frame for link type `kind` (a key of Link.DLT).
+        The IP packets and their classification stay; only a frame whose
+        ESP header the snap length cuts depends on the link header."""
+        new = Link(kind, pad=self.link.pad)
+        for f in self.frames:
+            if f.l3 is None:
+                raise ValueError("%s: a frame given at L2 cannot be re-framed" % self.name)
+            ipbytes, ethertype, vlans, outgoing = f.l3
+            if ethertype is None:
+                ethertype = ETH_IPV4 if ipbytes and ipbytes[0] >> 4 == 4 else ETH_IPV6
+            nv = vlans if kind == "eth" else ()
+            if f.esp_end is not None:
+                f.esp_end += len(new.header(ethertype, nv, outgoing)) - \
+                    len(self.link.header(ethertype, vlans, outgoing))
+            f.data = new.frame(ipbytes, ethertype, nv, outgoing)
+        self.link = new
+        return self
 
     def span(self):
         return max((f.ts for f in self.frames), default=BASE_TS_US) - BASE_TS_US
@@ -686,7 +754,7 @@ class Scenario:
         return f.kind
 
     def write(self, path):
-        w = PcapWriter(self.link.dlt, self.snaplen)
+        w = PcapWriter(self.link.dlt, self.snaplen, self.link.big_endian_file)
         for f in self.ordered():
             w.add(f.ts, f.data)
         w.write(path)
@@ -1328,6 +1396,8 @@ def main(argv=None):
     ap.add_argument("--config-out", help="write the scenario's config file here")
     ap.add_argument("--seed", type=int)
     ap.add_argument("--packets", type=int)
+    ap.add_argument("--linktype", choices=sorted(Link.DLT),
+                    help="re-frame the scenario's packets for this link type")
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args(argv)
     if a.list:
@@ -1336,6 +1406,8 @@ def main(argv=None):
     if not a.scenario or not a.out:
         ap.error("--scenario and --out are required")
     if a.scenario == "bench":
+        if a.linktype:
+            ap.error("--linktype does not apply to the bench scenario")
         kw = {}
         if a.seed is not None:
             kw["seed"] = a.seed
@@ -1354,6 +1426,8 @@ def main(argv=None):
         if a.packets:
             kw["packets"] = a.packets
         sc = fn(**kw)
+        if a.linktype:
+            sc.relink(a.linktype)
         sc.write(a.out)
         doc = truth_document(sc, sc.truth())
     if a.truth:

@@ -410,8 +410,8 @@ static void t_ethertype_version_mismatch(void **s)
 
 static void t_unsupported_link(void **s)
 {
-    static const int bad[] = { 0, 9, 10, 105, 127, 113 + 1, 275, 277, -1, 1000 };
-    static const int good[] = { 1, 12, 101, 113, 228, 229, 276 };
+    static const int bad[] = { 2, 10, 105, 127, 113 + 1, 275, 277, -1, 1000 };
+    static const int good[] = { 0, 1, 9, 12, 50, 101, 104, 108, 113, 228, 229, 276 };
     uint8_t buf[64];
     enum esp_reason r;
     (void)s;
