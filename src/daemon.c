@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #ifdef HAVE_SYSTEMD
@@ -27,6 +28,7 @@
 #include "mib.h"
 #include "notify.h"
 #include "privs.h"
+#include "probe.h"
 #include "prober.h"
 #include "queue.h"
 #include "report.h"
@@ -67,10 +69,10 @@ struct daemon {
 
 static struct daemon *g_d;
 
-static void on_mtu_start(uint32_t index)
+static int on_mtu_start(uint32_t index)
 {
     if (!g_d || !g_d->prober)
-        return;
+        return -1;
     static struct log_limit lim;
     unsigned sup;
     int r = prober_request(g_d->prober, index);
@@ -79,6 +81,22 @@ static void on_mtu_start(uint32_t index)
                  "(%u more ignored starts in the last 10 s not logged)", index, sup);
     else if (r < 0)
         log_info("MTU discovery requested on tunnel index %u, which has no mtu block", index);
+    return r;
+}
+
+/* INTERIM, until mib_timestamp() takes CLOCK_MONOTONIC times (the lead's
+ * clock change): MTU messages carry CLOCK_MONOTONIC microseconds while
+ * mib_timestamp() still expects CLOCK_REALTIME ones.  Once it takes
+ * monotonic times, delete this function and pass m->time_us as it is. */
+static uint64_t mtu_time_for_mib(uint64_t mono_us)
+{
+    struct timespec mo, re;
+    clock_gettime(CLOCK_MONOTONIC, &mo);
+    clock_gettime(CLOCK_REALTIME, &re);
+    uint64_t now_mono = (uint64_t)mo.tv_sec * 1000000ULL + (uint64_t)mo.tv_nsec / 1000ULL;
+    uint64_t now_real = (uint64_t)re.tv_sec * 1000000ULL + (uint64_t)re.tv_nsec / 1000ULL;
+    uint64_t ago = now_mono > mono_us ? now_mono - mono_us : 0;
+    return now_real > ago ? now_real - ago : 0;
 }
 
 static void open_remote(struct daemon *d)
@@ -127,9 +145,12 @@ static void handle_msg(struct daemon *d, const struct msg *m)
     case MSG_MTU_STARTED:
         mib_mtu_running(m->index);
         break;
+    case MSG_MTU_PROGRESS:
+        mib_mtu_progress(m->index, m->probes);
+        break;
     case MSG_MTU_RESULT: {
         uint32_t previous = mib_mtu_last(m->index);
-        mib_mtu_result(m->index, m->ok, m->mtu, m->probes, m->time_us);
+        mib_mtu_result(m->index, m->ok, m->fail, m->mtu, m->probes, mtu_time_for_mib(m->time_us));
         notify_mtu(m);
         if (d->remote) {
             if (m->ok)
@@ -141,7 +162,8 @@ static void handle_msg(struct daemon *d, const struct msg *m)
                          m->name, m->mtu, prev, m->rounds, m->probes, m->seconds);
             }
             else
-                snprintf(line, sizeof line, "mtu discovery failed on tunnel %s: %s", m->name, m->reason);
+                snprintf(line, sizeof line, "mtu discovery failed on tunnel %s: %s (reason=%s)",
+                         m->name, m->reason, probe_fail_name((enum probe_fail)m->fail));
             syslog_remote_send(d->remote, m->ok ? LOG_NOTICE : LOG_WARNING, "MTU", line);
         }
         break;
@@ -296,6 +318,7 @@ int daemon_main(int argc, char **argv, const char *default_config)
     d.prober = prober_start(d.cfg, d.q, err, sizeof err);
     if (!d.prober)
         log_err("MTU prober: %s; MTU discovery is unavailable", err);
+    mib_set_prober_available(d.prober != NULL);
 
     mib_set_config(d.cfg);
     notify_set_enabled(d.cfg->traps_enabled);
