@@ -240,20 +240,21 @@ static int check_start(const netsnmp_variable_list *var)
  * does not refuse: nothing new is started and that run reports. */
 static int refuse_start(const struct mtu_row *m, const char *tunnel)
 {
-    static struct log_limit lim;
+    static struct log_limit lim_prober, lim_tunnel, lim_all;     /* one per line */
     unsigned sup;
     if (m && g_prober_ok)
         return SNMP_ERR_NOERROR;
-    if (log_limit_allow(&lim, 10, &sup)) {
-        if (m)
+    if (m) {
+        if (log_limit_allow(&lim_prober, 10, &sup))
             log_info("SET start(2) refused: the MTU prober is not running (see its start-up error) "
                      "(%u more refusals in the last 10 s not logged)", sup);
-        else if (tunnel)
+    } else if (tunnel) {
+        if (log_limit_allow(&lim_tunnel, 10, &sup))
             log_info("SET start(2) refused on tunnel %s: it has no mtu block in the configuration "
                      "(%u more refusals in the last 10 s not logged)", tunnel, sup);
-        else
-            log_info("SET start(2) of ipsecDiagMtuDiscoverAll refused: no tunnel has an mtu block "
-                     "in the configuration (%u more refusals in the last 10 s not logged)", sup);
+    } else if (log_limit_allow(&lim_all, 10, &sup)) {
+        log_info("SET start(2) of ipsecDiagMtuDiscoverAll refused: no tunnel has an mtu block "
+                 "in the configuration (%u more refusals in the last 10 s not logged)", sup);
     }
     return m ? SNMP_ERR_RESOURCEUNAVAILABLE : SNMP_ERR_INCONSISTENTVALUE;
 }
