@@ -286,6 +286,32 @@ table inet idtprobe {
     assert fail.get("t1") == ("target unreachable or tunnel down", "noReply"), explain(r)
 
 
+def test_fail_reasons_local_limit_and_socket(idt_bin, routed, workdir):
+    """Two more failure paths of src/probe.c, each with its reason name:
+    A's interface MTU 1000 is below mtu.min 1280 (localLimit), and an
+    mtu.source that is not an address of A cannot be bound (socketError,
+    EADDRNOTAVAIL; nothing is sent)."""
+    routed.set_mtu(routed.a, "a0", 1000)
+    conf = workdir / "reasons.conf"
+    conf.write_text("""
+tunnels = (
+  { name = "small"; index = 1; local = "192.0.2.1"; remote = "192.0.2.2";
+    mtu: { source = "10.77.1.1"; target = "10.77.2.1"; min = 1280; max = 1500;
+           probes = 8; timeout = 0.5; retries = 1; }; },
+  { name = "nosrc"; index = 2; local = "192.0.2.1"; remote = "192.0.2.3";
+    mtu: { source = "10.77.1.77"; target = "10.77.2.1"; min = 576; max = 1500;
+           probes = 8; timeout = 0.5; retries = 1; }; }
+);
+""")
+    r = run_mtu(idt_bin, routed, conf)
+    ok, fail = results(r.stdout)
+    assert r.returncode == 1 and not ok, explain(r)
+    assert fail.get("small") == ("local interface mtu 1000 is below mtu.min 1280",
+                                 "localLimit"), explain(r)
+    assert fail.get("nosrc", ("", ""))[1] == "socketError", explain(r)
+    assert fail["nosrc"][0].startswith("cannot bind to mtu.source 10.77.1.77: "), explain(r)
+
+
 def test_unknown_tunnel_and_tunnel_without_mtu_block(idt_bin, workdir):
     """Bad names exit with 2 before any probe is sent (no namespace needed)."""
     conf = write_conf(workdir, nomtu=True)
