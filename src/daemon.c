@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #ifdef HAVE_SYSTEMD
@@ -28,6 +29,7 @@
 #include "mib.h"
 #include "notify.h"
 #include "privs.h"
+#include "probe.h"
 #include "prober.h"
 #include "queue.h"
 #include "report.h"
@@ -69,10 +71,10 @@ struct daemon {
 
 static struct daemon *g_d;
 
-static void on_mtu_start(uint32_t index)
+static int on_mtu_start(uint32_t index)
 {
     if (!g_d || !g_d->prober)
-        return;
+        return -1;
     static struct log_limit lim;
     unsigned sup;
     int r = prober_request(g_d->prober, index);
@@ -81,6 +83,7 @@ static void on_mtu_start(uint32_t index)
                  "(%u more ignored starts in the last 10 s not logged)", index, sup);
     else if (r < 0)
         log_info("MTU discovery requested on tunnel index %u, which has no mtu block", index);
+    return r;
 }
 
 static void open_remote(struct daemon *d)
@@ -132,9 +135,12 @@ static void handle_msg(struct daemon *d, const struct msg *m)
     case MSG_MTU_STARTED:
         mib_mtu_running(m->index);
         break;
+    case MSG_MTU_PROGRESS:
+        mib_mtu_progress(m->index, m->probes);
+        break;
     case MSG_MTU_RESULT: {
         uint32_t previous = mib_mtu_last(m->index);
-        mib_mtu_result(m->index, m->ok, m->mtu, m->probes, m->time_us);
+        mib_mtu_result(m->index, m->ok, m->fail, m->mtu, m->probes, m->time_us);
         notify_mtu(m);
         if (d->remote) {
             if (m->ok)
@@ -146,7 +152,8 @@ static void handle_msg(struct daemon *d, const struct msg *m)
                          m->name, m->mtu, prev, m->rounds, m->probes, m->seconds);
             }
             else
-                snprintf(line, sizeof line, "mtu discovery failed on tunnel %s: %s", m->name, m->reason);
+                snprintf(line, sizeof line, "mtu discovery failed on tunnel %s: %s (reason=%s)",
+                         m->name, m->reason, probe_fail_name((enum probe_fail)m->fail));
             syslog_remote_send(d->remote, m->ok ? LOG_NOTICE : LOG_WARNING, "MTU", line);
         }
         break;
@@ -330,6 +337,7 @@ int daemon_main(int argc, char **argv, const char *default_config)
     d.prober = prober_start(d.cfg, d.q, err, sizeof err);
     if (!d.prober)
         log_err("MTU prober: %s; MTU discovery is unavailable", err);
+    mib_set_prober_available(d.prober != NULL);
 
     mib_set_config(d.cfg);
     notify_set_enabled(d.cfg->traps_enabled);

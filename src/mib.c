@@ -4,6 +4,7 @@
 #include "mib.h"
 #include "mib_oids.h"
 #include "mib_table.h"
+#include "probe.h"
 #include "snapshot.h"
 #include "log.h"
 #include "clock.h"
@@ -11,19 +12,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The MTU discovery state of one configured tunnel.  Times are what
+ * mib_timestamp() takes; 0 = never. */
 struct mtu_row {
     uint32_t index;
     char name[IDT_NAME_MAX];
     int has_mtu;
-    int status;
+    struct idt_addr target;     /* mtu.target (has_mtu only) */
+    int status;                 /* IDT_MTU_STATUS_* */
+    int fail;                   /* IDT_MTU_FAIL_* of the most recent ended run */
     uint32_t mtu;
-    uint32_t probes;
-    uint64_t last_run_us;
+    uint32_t probes;            /* all runs, including the running one so far */
+    uint32_t probes_done;       /* the runs that have ended */
+    uint32_t runs, failures;
+    uint64_t last_run_us, last_success_us;
 };
 
 static struct mtu_row *g_mtu;
 static size_t g_nmtu;
 static mib_mtu_start_fn g_on_start;
+static int g_prober_ok = 1;
 static uint64_t g_counters_start_us;
 
 void mib_set_counters_start(uint64_t mono_us)
@@ -72,17 +80,17 @@ void mib_set_config(const struct idt_config *cfg)
         const struct idt_tunnel_conf *tc = &cfg->tunnels[i];
         n[i].index = tc->index;
         memcpy(n[i].name, tc->name, sizeof n[i].name);
-        n[i].has_mtu = tc->mtu.enabled;
         n[i].status = IDT_MTU_STATUS_NEVERRUN;
+        n[i].fail = IDT_MTU_FAIL_NONE;
         for (size_t k = 0; k < g_nmtu; k++) {
             if (!strcmp(g_mtu[k].name, tc->name)) {
-                n[i].status = g_mtu[k].status;
-                n[i].mtu = g_mtu[k].mtu;
-                n[i].probes = g_mtu[k].probes;
-                n[i].last_run_us = g_mtu[k].last_run_us;
+                n[i] = g_mtu[k];        /* the state survives a reload */
+                n[i].index = tc->index;
                 break;
             }
         }
+        n[i].has_mtu = tc->mtu.enabled;
+        n[i].target = tc->mtu.target;
     }
     qsort(n, cfg->ntunnels, sizeof *n, cmp_mtu);
     free(g_mtu);
@@ -109,22 +117,59 @@ uint32_t mib_mtu_last(uint32_t index)
     return m ? m->mtu : 0;
 }
 
+void mib_set_prober_available(int available)
+{
+    g_prober_ok = available;
+}
+
 void mib_mtu_running(uint32_t index)
 {
     struct mtu_row *m = mtu_find(index);
-    if (m)
-        m->status = IDT_MTU_STATUS_RUNNING;
+    if (!m)
+        return;
+    m->status = IDT_MTU_STATUS_RUNNING;
+    m->probes = m->probes_done;
 }
 
-void mib_mtu_result(uint32_t index, int ok, uint32_t mtu, uint32_t probes, uint64_t when_us)
+void mib_mtu_progress(uint32_t index, uint32_t probes)
+{
+    struct mtu_row *m = mtu_find(index);
+    if (m && m->probes_done + probes > m->probes)
+        m->probes = m->probes_done + probes;
+}
+
+int mib_mtu_fail_reason(int probe_fail)
+{
+    switch ((enum probe_fail)probe_fail) {
+    case PROBE_FAIL_NONE: return IDT_MTU_FAIL_NONE;
+    case PROBE_FAIL_NO_REPLY: return IDT_MTU_FAIL_NOREPLY;
+    case PROBE_FAIL_UNAVAILABLE: return IDT_MTU_FAIL_PROBERUNAVAILABLE;
+    case PROBE_FAIL_SEND: return IDT_MTU_FAIL_SENDERROR;
+    case PROBE_FAIL_LOCAL_LIMIT: return IDT_MTU_FAIL_LOCALLIMIT;
+    case PROBE_FAIL_UNSTABLE: return IDT_MTU_FAIL_NOSTABLEANSWER;
+    case PROBE_FAIL_SOCKET: return IDT_MTU_FAIL_SOCKETERROR;
+    case PROBE_FAIL_PARAMS: return IDT_MTU_FAIL_BADPARAMETERS;
+    }
+    return IDT_MTU_FAIL_NOREPLY;
+}
+
+void mib_mtu_result(uint32_t index, int ok, int probe_fail, uint32_t mtu, uint32_t probes,
+                    uint64_t when_us)
 {
     struct mtu_row *m = mtu_find(index);
     if (!m)
         return;
     m->status = ok ? IDT_MTU_STATUS_SUCCEEDED : IDT_MTU_STATUS_FAILED;
-    if (ok)
+    m->fail = ok ? IDT_MTU_FAIL_NONE : mib_mtu_fail_reason(probe_fail);
+    m->runs++;
+    if (ok) {
         m->mtu = mtu;
-    m->probes += probes;
+        m->last_success_us = when_us;
+    } else {
+        m->failures++;
+    }
+    m->probes_done += probes;
+    m->probes = m->probes_done;
     m->last_run_us = when_us;
 }
 
@@ -161,6 +206,28 @@ static void v_addr(struct mib_val *v, const struct idt_addr *a)
     v->len = a->family == 6 ? 16 : 4;
 }
 
+static uint32_t ts(uint64_t t)
+{
+    return t ? mib_timestamp(t) : 0;
+}
+
+/* Rows without an mtu block (or without an MTU row: discovered tunnels)
+ * are notConfigured/noTarget; with the prober down, the others are
+ * failed/proberUnavailable. */
+static int mtu_status(const struct mtu_row *m)
+{
+    if (!m || !m->has_mtu)
+        return IDT_MTU_STATUS_NOTCONFIGURED;
+    return g_prober_ok ? m->status : IDT_MTU_STATUS_FAILED;
+}
+
+static int mtu_fail(const struct mtu_row *m)
+{
+    if (!m || !m->has_mtu)
+        return IDT_MTU_FAIL_NOTARGET;
+    return g_prober_ok ? m->fail : IDT_MTU_FAIL_PROBERUNAVAILABLE;
+}
+
 static void *snap_open(void)
 {
     return snapshot_acquire();
@@ -186,6 +253,32 @@ static int check_start(const netsnmp_variable_list *var)
         log_info("SET idle(1) refused: it is the read-back value only; set start(2) to start "
                  "MTU discovery (%u more in the last 10 s not logged)", sup);
     return SNMP_ERR_WRONGVALUE;
+}
+
+/* Can a start(2) start anything?  m: a row with an mtu block (NULL: none;
+ * tunnel: the SET's tunnel, NULL for ipsecDiagMtuDiscoverAll).
+ * noError, inconsistentValue (nothing configured: notConfigured rows) or
+ * resourceUnavailable (the prober is not running).  A run in progress
+ * does not refuse: nothing new is started and that run reports. */
+static int refuse_start(const struct mtu_row *m, const char *tunnel)
+{
+    static struct log_limit lim_prober, lim_tunnel, lim_all;     /* one per line */
+    unsigned sup;
+    if (m && g_prober_ok)
+        return SNMP_ERR_NOERROR;
+    if (m) {
+        if (log_limit_allow(&lim_prober, 10, &sup))
+            log_info("SET start(2) refused: the MTU prober is not running (see its start-up error) "
+                     "(%u more refusals in the last 10 s not logged)", sup);
+    } else if (tunnel) {
+        if (log_limit_allow(&lim_tunnel, 10, &sup))
+            log_info("SET start(2) refused on tunnel %s: it has no mtu block in the configuration "
+                     "(%u more refusals in the last 10 s not logged)", tunnel, sup);
+    } else if (log_limit_allow(&lim_all, 10, &sup)) {
+        log_info("SET start(2) of ipsecDiagMtuDiscoverAll refused: no tunnel has an mtu block "
+                 "in the configuration (%u more refusals in the last 10 s not logged)", sup);
+    }
+    return m ? SNMP_ERR_RESOURCEUNAVAILABLE : SNMP_ERR_INCONSISTENTVALUE;
 }
 
 /* ------------------------------------------------------------ globals */
@@ -226,7 +319,21 @@ static int glob_check(void *ctx, size_t row, unsigned col, const netsnmp_variabl
     (void)row;
     if (col != IDT_SCALAR_MTUDISCOVERALL)
         return SNMP_ERR_NOTWRITABLE;
-    return check_start(var);
+    int e = check_start(var);
+    if (e != SNMP_ERR_NOERROR)
+        return e;
+    size_t k = 0;
+    while (k < g_nmtu && !g_mtu[k].has_mtu)
+        k++;
+    return refuse_start(k < g_nmtu ? &g_mtu[k] : NULL, NULL);
+}
+
+/* Start one configured row (commit): running(2) at once if a run was
+ * queued; a run already in progress is left alone. */
+static void start_row(struct mtu_row *m)
+{
+    if (g_on_start && g_on_start(m->index) == 0)
+        m->status = IDT_MTU_STATUS_RUNNING;
 }
 
 static void glob_commit(void *ctx, size_t row, unsigned col, const netsnmp_variable_list *var)
@@ -234,8 +341,11 @@ static void glob_commit(void *ctx, size_t row, unsigned col, const netsnmp_varia
     (void)ctx;
     (void)row;
     (void)var;
-    if (col == IDT_SCALAR_MTUDISCOVERALL && g_on_start)
-        g_on_start(0);
+    if (col != IDT_SCALAR_MTUDISCOVERALL)
+        return;
+    for (size_t k = 0; k < g_nmtu; k++)
+        if (g_mtu[k].has_mtu)
+            start_row(&g_mtu[k]);
 }
 
 /* ------------------------------------------------------------ tunnel table */
@@ -281,15 +391,34 @@ static int tun_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
     case IDT_COL_TUNNEL_DISCONTINUITYTIME:
         v_uns(v, ASN_TIMETICKS, mib_timestamp(t->created_us));
         break;
-    case IDT_COL_TUNNEL_MTUSTATUS: v_int(v, m ? m->status : IDT_MTU_STATUS_NEVERRUN); break;
+    case IDT_COL_TUNNEL_MTUSTATUS: v_int(v, mtu_status(m)); break;
     case IDT_COL_TUNNEL_MTU: v_uns(v, ASN_UNSIGNED, m ? m->mtu : 0); break;
-    case IDT_COL_TUNNEL_MTULASTRUN:
-        v_uns(v, ASN_TIMETICKS, m ? mib_timestamp(m->last_run_us) : 0);
-        break;
+    case IDT_COL_TUNNEL_MTULASTRUN: v_uns(v, ASN_TIMETICKS, m ? ts(m->last_run_us) : 0); break;
     case IDT_COL_TUNNEL_MTUPROBESSENT: v_uns(v, ASN_COUNTER, m ? m->probes : 0); break;
     case IDT_COL_TUNNEL_MTUDISCOVER: v_int(v, IDT_MTU_DISCOVER_IDLE); break;
     case IDT_COL_TUNNEL_INTERVALLOSTPKTS: v_uns(v, ASN_GAUGE, t->interval_lost); break;
     case IDT_COL_TUNNEL_LOSTWHILEDROPPING: v_c64(v, t->lost_while_dropping); break;
+    case IDT_COL_TUNNEL_MTULASTSUCCESS:
+        v_uns(v, ASN_TIMETICKS, m ? ts(m->last_success_us) : 0);
+        break;
+    case IDT_COL_TUNNEL_MTURUNS: v_uns(v, ASN_COUNTER, m ? m->runs : 0); break;
+    case IDT_COL_TUNNEL_MTUFAILURES: v_uns(v, ASN_COUNTER, m ? m->failures : 0); break;
+    case IDT_COL_TUNNEL_MTUFAILREASON: v_int(v, mtu_fail(m)); break;
+    case IDT_COL_TUNNEL_MTUTARGETADDRTYPE:
+        if (m && m->has_mtu)
+            v_addrtype(v, &m->target);
+        else
+            v_int(v, IDT_INET_ADDR_TYPE_UNKNOWN);
+        break;
+    case IDT_COL_TUNNEL_MTUTARGETADDR:
+        if (m && m->has_mtu) {
+            v_addr(v, &m->target);
+        } else {
+            v->type = ASN_OCTET_STR;
+            v->ptr = "";
+            v->len = 0;
+        }
+        break;
     default: return -1;
     }
     return 0;
@@ -304,22 +433,16 @@ static int tun_check(void *ctx, size_t row, unsigned col, const netsnmp_variable
     if (e != SNMP_ERR_NOERROR)
         return e;
     const struct mtu_row *m = mtu_find(s->tun[row].index);
-    if (m && m->has_mtu)
-        return SNMP_ERR_NOERROR;
-    static struct log_limit lim;
-    unsigned sup;
-    if (log_limit_allow(&lim, 10, &sup))
-        log_info("SET start(2) refused on tunnel %s: it has no mtu block in the configuration "
-                 "(%u more refusals in the last 10 s not logged)", s->tun[row].name, sup);
-    return SNMP_ERR_INCONSISTENTVALUE;
+    return refuse_start(m && m->has_mtu ? m : NULL, s->tun[row].name);
 }
 
 static void tun_commit(void *ctx, size_t row, unsigned col, const netsnmp_variable_list *var)
 {
     const struct snapshot *s = ctx;
     (void)var;
-    if (col == IDT_COL_TUNNEL_MTUDISCOVER && g_on_start)
-        g_on_start(s->tun[row].index);
+    struct mtu_row *m = mtu_find(s->tun[row].index);
+    if (col == IDT_COL_TUNNEL_MTUDISCOVER && m)
+        start_row(m);
 }
 
 /* ------------------------------------------------------------ SA table */

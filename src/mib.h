@@ -5,9 +5,12 @@
 #include <stdint.h>
 #include "config.h"
 
-/* Called on COMMIT of a valid SET start(2): index of the tunnel, or 0 for
- * ipsecDiagMtuDiscoverAll.  Must not block. */
-typedef void (*mib_mtu_start_fn)(uint32_t index);
+/* Called on COMMIT of a valid SET start(2) with the index of a tunnel
+ * that has an mtu block (ipsecDiagMtuDiscoverAll: once per such tunnel).
+ * Returns 0 a run was queued (the row shows running(2) at once), 1 a run
+ * is already in progress (nothing new), -1 nothing started.  Must not
+ * block. */
+typedef int (*mib_mtu_start_fn)(uint32_t index);
 
 int mib_init(mib_mtu_start_fn on_start);
 void mib_shutdown(void);
@@ -16,11 +19,23 @@ void mib_shutdown(void);
  * across reloads). */
 void mib_set_config(const struct idt_config *cfg);
 
+/* 0: the MTU prober is not running (it failed to start): tunnels with an
+ * mtu block read failed/proberUnavailable and SET start(2) is refused
+ * with resourceUnavailable.  Default 1. */
+void mib_set_prober_available(int available);
+
 /* MTU discovery state changes (from prober events). */
 void mib_mtu_running(uint32_t index);
+/* probes: sent so far in the running run. */
+void mib_mtu_progress(uint32_t index, uint32_t probes);
+/* The ipsecDiagTunnelMtuFailReason value of an enum probe_fail. */
+int mib_mtu_fail_reason(int probe_fail);
 /* Last successful MTU of a tunnel, 0 if none. */
 uint32_t mib_mtu_last(uint32_t index);
-void mib_mtu_result(uint32_t index, int ok, uint32_t mtu, uint32_t probes, uint64_t when_us);
+/* A run ended: ok, or probe_fail (enum probe_fail) why not; probes sent
+ * in the run; when_us: the end, in the clock mib_timestamp() takes. */
+void mib_mtu_result(uint32_t index, int ok, int probe_fail, uint32_t mtu, uint32_t probes,
+                    uint64_t when_us);
 
 /* TimeStamp of a CLOCK_MONOTONIC instant: the master agent's sysUpTime
  * (centiseconds) at that instant; 0 for 0 and for instants before the

@@ -131,9 +131,15 @@
 #define IDT_COL_TUNNEL_MTUDISCOVER         21   /* INTEGER idle/start, read-write */
 #define IDT_COL_TUNNEL_INTERVALLOSTPKTS    22   /* Gauge32 */
 #define IDT_COL_TUNNEL_LOSTWHILEDROPPING   23   /* Counter64 */
+#define IDT_COL_TUNNEL_MTULASTSUCCESS      24   /* TimeStamp */
+#define IDT_COL_TUNNEL_MTURUNS             25   /* Counter32 */
+#define IDT_COL_TUNNEL_MTUFAILURES         26   /* Counter32 */
+#define IDT_COL_TUNNEL_MTUFAILREASON       27   /* INTEGER, IDT_MTU_FAIL_* */
+#define IDT_COL_TUNNEL_MTUTARGETADDRTYPE   28   /* InetAddressType */
+#define IDT_COL_TUNNEL_MTUTARGETADDR       29   /* InetAddress */
 
 #define IDT_COL_TUNNEL_MIN  IDT_COL_TUNNEL_NAME   /* first accessible column */
-#define IDT_COL_TUNNEL_MAX  IDT_COL_TUNNEL_LOSTWHILEDROPPING
+#define IDT_COL_TUNNEL_MAX  IDT_COL_TUNNEL_MTUTARGETADDR
 
 #define IDT_TUNNEL_INDEX_LEN  1     /* sub-identifiers in a row index */
 
@@ -174,7 +180,9 @@
 /* ------------------------------------------------------------ values */
 
 /* ipsecDiagMtuDiscoverAll, ipsecDiagTunnelMtuDiscover: read idle;
- * SET start starts discovery; SET idle -> wrongValue. */
+ * SET start starts discovery; SET idle -> wrongValue; start with nothing
+ * configured -> inconsistentValue, with the prober down ->
+ * resourceUnavailable. */
 #define IDT_MTU_DISCOVER_IDLE          1
 #define IDT_MTU_DISCOVER_START         2
 
@@ -191,6 +199,18 @@
 #define IDT_MTU_STATUS_RUNNING         2
 #define IDT_MTU_STATUS_SUCCEEDED       3
 #define IDT_MTU_STATUS_FAILED          4
+#define IDT_MTU_STATUS_NOTCONFIGURED   5
+
+/* ipsecDiagTunnelMtuFailReason */
+#define IDT_MTU_FAIL_NONE              1
+#define IDT_MTU_FAIL_NOREPLY           2
+#define IDT_MTU_FAIL_NOTARGET          3
+#define IDT_MTU_FAIL_PROBERUNAVAILABLE 4
+#define IDT_MTU_FAIL_SENDERROR         5
+#define IDT_MTU_FAIL_LOCALLIMIT        6
+#define IDT_MTU_FAIL_NOSTABLEANSWER    7
+#define IDT_MTU_FAIL_SOCKETERROR       8
+#define IDT_MTU_FAIL_BADPARAMETERS     9
 
 /* ipsecDiagSaDirection (same values as sa_entry.direction) */
 #define IDT_SA_DIR_INBOUND             1
@@ -204,7 +224,9 @@
 #define IDT_TRUTH_TRUE                 1
 #define IDT_TRUTH_FALSE                2
 
-/* InetAddressType (INET-ADDRESS-MIB); InetAddress is 4 or 16 octets */
+/* InetAddressType (INET-ADDRESS-MIB); InetAddress is 4 or 16 octets
+ * (0 octets with unknown) */
+#define IDT_INET_ADDR_TYPE_UNKNOWN     0
 #define IDT_INET_ADDR_TYPE_IPV4        1
 #define IDT_INET_ADDR_TYPE_IPV6        2
 

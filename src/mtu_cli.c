@@ -119,11 +119,16 @@ int mtu_cli_main(int argc, char **argv, const char *default_config)
         snmp_sess_perror("ipsecdiagtool: mtu-discovery", ss);
         rc = 1;
     } else if (resp->errstat != SNMP_ERR_NOERROR) {
+        long e = resp->errstat;
         fprintf(stderr, "ipsecdiagtool: mtu-discovery: the agent refused the request: %s%s\n",
-                snmp_errstring((int)resp->errstat),
-                resp->errstat == SNMP_ERR_INCONSISTENTVALUE ? " (the tunnel has no mtu block)" :
-                resp->errstat == SNMP_ERR_NOSUCHNAME || resp->errstat == SNMP_ERR_NOTWRITABLE ||
-                resp->errstat == SNMP_ERR_NOCREATION ? " (is ipsecdiagtool running and connected?)" : "");
+                snmp_errstring((int)e),
+                e == SNMP_ERR_INCONSISTENTVALUE ?
+                    (tunnel ? " (notConfigured: the tunnel has no mtu block)"
+                            : " (notConfigured: no tunnel has an mtu block)") :
+                e == SNMP_ERR_RESOURCEUNAVAILABLE ?
+                    " (proberUnavailable: the daemon's MTU prober is not running; see its log)" :
+                e == SNMP_ERR_NOSUCHNAME || e == SNMP_ERR_NOTWRITABLE ||
+                e == SNMP_ERR_NOCREATION ? " (is ipsecdiagtool running and connected?)" : "");
         rc = 1;
     } else {
         printf("MTU discovery started on %s%s; read ipsecDiagTunnelMtuStatus/ipsecDiagTunnelMtu for the result\n",

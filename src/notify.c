@@ -2,6 +2,7 @@
  * carry full instance OIDs (column OID + tunnel index). */
 #include "idt_build.h"
 #include "agent.h"
+#include "mib.h"
 #include "mib_oids.h"
 #include "notify.h"
 #include "log.h"
@@ -89,8 +90,10 @@ int notify_mtu(const struct msg *m)
     if (m->ok) {
         add_u32(&vars, IDT_COL_TUNNEL_MTU, m->index, ASN_UNSIGNED, m->mtu);
     } else {
-        long st = IDT_MTU_STATUS_FAILED;
+        /* the MIB's objects, then the reason as an additional varbind */
+        long st = IDT_MTU_STATUS_FAILED, why = mib_mtu_fail_reason(m->fail);
         add_col(&vars, IDT_COL_TUNNEL_MTUSTATUS, m->index, ASN_INTEGER, &st, sizeof st);
+        add_col(&vars, IDT_COL_TUNNEL_MTUFAILREASON, m->index, ASN_INTEGER, &why, sizeof why);
     }
     agent_send_notification(vars);
     snmp_free_varbind(vars);

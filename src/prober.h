@@ -1,32 +1,25 @@
-/* prober.h - in-tunnel MTU discovery: DF ICMP echo probes of exact sizes.
- *
- * The probing core (raw socket setup, one round of probes, matching of
- * replies) drives the pure search in mtu_search.h; it is shared by the
- * daemon's prober thread and the foreground mode (interactive --mtu).
- *
- * Probes: ICMP echo requests (ICMPv6 echo for IPv6) whose whole IP packet
- * is exactly the probe size, DF set with IP_PMTUDISC_PROBE (IPv6:
- * IPV6_PMTUDISC_PROBE + IPV6_DONTFRAG) so the cached path MTU is ignored,
- * from a raw socket bound to mtu.source (needs CAP_NET_RAW).  Replies are
- * matched on source == mtu.target, ICMP id, sequence number (only those of
- * the current round) and a per-job random 64-bit token in the payload.
- * EMSGSIZE on send reads the local interface MTU from the socket's error
- * queue (IP_RECVERR) -> mtu_search_local_limit(); an ICMP frag-needed /
- * packet-too-big quoting one of our probes -> mtu_search_hint().
+/* prober.h - in-tunnel MTU discovery: the daemon's prober and the
+ * foreground mode, both running the probing core in probe.h.
  *
  * Daemon side: prober_start() runs one scheduler thread which starts one
  * worker thread per job (at most PROBER_MAX_JOBS at once; more requests
  * wait in a FIFO and count as running).  Each job pushes MSG_MTU_STARTED
- * when it starts and MSG_MTU_RESULT when it ends, and logs
+ * when it starts, MSG_MTU_PROGRESS (probes sent so far) after a round at
+ * most every 0.5 s while it runs, and MSG_MTU_RESULT when it ends (with
+ * time_us = CLOCK_MONOTONIC microseconds), and logs
  *   notice: "mtu discovered on tunnel NAME: mtu=1418 previous=1400 rounds=2 probes=29 time=3.1s"
- *   warning: "mtu discovery failed on tunnel NAME: REASON (rounds=.. probes=..)"
+ *   warning: "mtu discovery failed on tunnel NAME: TEXT (reason=noReply rounds=.. probes=..)"
  * (previous = last successful value for that tunnel index in this
- * process, or "none").  Tunnels with mtu.interval > 0 run automatically:
- * the first run is `interval` seconds after prober_start() (or after the
- * reload that added the tunnel or changed its interval), then every
- * `interval` seconds (a due run is skipped if the tunnel is still running).
- * The prober never calls Net-SNMP.  The queue must outlive prober_stop();
- * jobs interrupted by prober_stop() push no result.
+ * process, or "none"; reason = probe_fail_name()).  A start or a result
+ * is never dropped: on a full queue the worker waits for room (progress
+ * messages are dropped instead).  A job whose thread cannot be created
+ * ends at once with PROBE_FAIL_UNAVAILABLE.  Tunnels with mtu.interval > 0
+ * run automatically: the first run is `interval` seconds after
+ * prober_start() (or after the reload that added the tunnel or changed
+ * its interval), then every `interval` seconds (a due run is skipped if
+ * the tunnel is still running).  The prober never calls Net-SNMP.  The
+ * queue must outlive prober_stop(); jobs interrupted by prober_stop()
+ * push no result.
  */
 #ifndef IDT_PROBER_H
 #define IDT_PROBER_H

@@ -13,13 +13,14 @@ enum msg_type {
     MSG_MTU_RESULT,
     MSG_CONFIG_RELEASED,    /* capture thread adopted a new config, released the old (ptr) */
     MSG_CONFIG_REJECTED,    /* capture thread could not adopt the new config (ptr) */
+    MSG_MTU_PROGRESS,       /* a running MTU job's probes so far (probes) */
 };
 
 struct msg {
     enum msg_type type;
     uint32_t index;                 /* tunnel index */
     char name[IDT_NAME_MAX];        /* tunnel name */
-    uint64_t time_us;
+    uint64_t time_us;               /* MSG_MTU_*: CLOCK_MONOTONIC */
     /* MSG_ALERT */
     int event;                      /* enum alert_event */
     uint64_t lost, total_lost;
@@ -28,8 +29,9 @@ struct msg {
     uint32_t spi;
     /* MSG_DROPPING */
     uint64_t drops, captured;
-    /* MSG_MTU_RESULT */
+    /* MSG_MTU_RESULT (probes also MSG_MTU_PROGRESS: sent so far in the run) */
     int ok;                         /* 1 succeeded, 0 failed */
+    int fail;                       /* enum probe_fail, 0 if ok */
     uint32_t mtu, rounds, probes;
     double seconds;
     char reason[128];
@@ -44,8 +46,15 @@ void queue_destroy(struct queue *q);
 int queue_fd(const struct queue *q);        /* readable when messages wait */
 /* Returns 0, or -1 when full (the message is dropped and counted). */
 int queue_push(struct queue *q, const struct msg *m);
+/* For messages that must not be lost: when the queue is full, waits for
+ * room (a queue_pop) up to timeout_ms (< 0: no limit).  Returns 0 pushed,
+ * -1 still full after timeout_ms (not counted as dropped; the caller
+ * retries or gives up).  Blocks only the calling (producer) thread. */
+int queue_push_wait(struct queue *q, const struct msg *m, int timeout_ms);
 /* Returns 1 and fills *m, or 0 when empty. */
 int queue_pop(struct queue *q, struct msg *m);
 uint64_t queue_dropped(const struct queue *q);
+/* How many times queue_push_wait() found the queue full and waited. */
+uint64_t queue_waits(struct queue *q);
 
 #endif

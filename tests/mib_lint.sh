@@ -31,6 +31,7 @@ ipsecDiagCaptureDropping        $ROOT.0.5
 ipsecDiagUntrackedTunnels       $ROOT.1.1.11
 ipsecDiagTunnelLostWhileDropping $ROOT.1.2.1.23
 ipsecDiagSaLastSeen             $ROOT.1.3.1.15
+ipsecDiagTunnelMtuTargetAddr    $ROOT.1.2.1.29
 ipsecDiagNotificationsGroup     $ROOT.2.2.5
 "
 

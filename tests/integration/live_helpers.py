@@ -27,7 +27,8 @@ TUNNEL_COLS = {
     "LatePkts": 11, "DuplicatePkts": 12, "ReorderedPkts": 13, "LossRate": 14,
     "LossAlarm": 15, "MtuStatus": 17, "Mtu": 18, "MtuLastRun": 19,
     "MtuProbesSent": 20, "MtuDiscover": 21, "IntervalLostPkts": 22,
-    "LostWhileDropping": 23,
+    "LostWhileDropping": 23, "MtuLastSuccess": 24, "MtuRuns": 25, "MtuFailures": 26,
+    "MtuFailReason": 27, "MtuTargetAddrType": 28, "MtuTargetAddr": 29,
 }
 # ipsecDiagSaEntry columns
 SA_COLS = {
@@ -36,7 +37,9 @@ SA_COLS = {
     12: "ReorderedPkts", 13: "HighestSeq", 14: "FirstSeen", 15: "LastSeen",
 }
 INBOUND, OUTBOUND = 1, 2
-MTU_NEVERRUN, MTU_RUNNING, MTU_SUCCEEDED, MTU_FAILED = 1, 2, 3, 4
+MTU_NEVERRUN, MTU_RUNNING, MTU_SUCCEEDED, MTU_FAILED, MTU_NOTCONFIGURED = 1, 2, 3, 4, 5
+# ipsecDiagTunnelMtuFailReason
+FAIL_NONE, FAIL_NOREPLY, FAIL_NOTARGET, FAIL_PROBERUNAVAILABLE = 1, 2, 3, 4
 ALARM_NORMAL, ALARM_ALARM = 1, 2
 UDP_ESP = 2
 

@@ -43,11 +43,21 @@ def test_tunnel_table_identity(env):
         for col in ("InPkts", "LostPkts", "LatePkts", "DuplicatePkts", "ReorderedPkts", "ActiveSAs",
                     "LossRate", "Mtu", "MtuProbesSent"):
             assert w["ipsecDiagTunnel%s.%s" % (col, idx)] == "0", col
-        assert w["ipsecDiagTunnelMtuStatus.%s" % idx] == "neverRun"
+        for col in ("MtuRuns", "MtuFailures", "MtuLastSuccess"):
+            assert w["ipsecDiagTunnel%s.%s" % (col, idx)] in ("0", "0:0:00:00.00"), col
         assert w["ipsecDiagTunnelLossAlarm.%s" % idx] == "normal"
         assert w["ipsecDiagTunnelMtuDiscover.%s" % idx] == "idle"
-    # exactly two rows: 23 - 1 (index) accessible columns each
-    assert len(w) == 2 * 22
+    # 7 has an mtu block, 3 none
+    assert w["ipsecDiagTunnelMtuStatus.7"] == "neverRun"
+    assert w["ipsecDiagTunnelMtuFailReason.7"] == "none"
+    assert w["ipsecDiagTunnelMtuTargetAddrType.7"] == "ipv4"
+    assert w["ipsecDiagTunnelMtuTargetAddr.7"] == '"0A 0A 02 01 "'
+    assert w["ipsecDiagTunnelMtuStatus.3"] == "notConfigured"
+    assert w["ipsecDiagTunnelMtuFailReason.3"] == "noTarget"
+    assert w["ipsecDiagTunnelMtuTargetAddrType.3"] == "unknown"
+    assert w["ipsecDiagTunnelMtuTargetAddr.3"] == '""'
+    # exactly two rows: 29 - 1 (index) accessible columns each
+    assert len(w) == 2 * 28
     # rows come in index order within a column (GETNEXT order)
     keys = [k for k in w if k.startswith("ipsecDiagTunnelName.")]
     assert keys == ["ipsecDiagTunnelName.3", "ipsecDiagTunnelName.7"]
@@ -66,7 +76,7 @@ def test_whole_mib_walk_is_ordered(env):
     p = env.client("snmpwalk", "-On", ROOT)
     lines = [l for l in p.stdout.splitlines() if l.strip()]
     assert "not increasing" not in p.stderr
-    assert len(lines) == 12 + 2 * 22      # 12 scalars, 2 tunnel rows of 22 readable columns
+    assert len(lines) == 12 + 2 * 28      # 12 scalars, 2 tunnel rows of 28 readable columns
     assert lines[0].startswith(ROOT + ".1.1.1.0 = Counter64: ")
     # bulkwalk gives the same
     pb = env.client("snmpbulkwalk", "-On", ROOT)

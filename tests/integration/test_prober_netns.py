@@ -22,7 +22,9 @@ import itertools
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -48,7 +50,7 @@ T_NOMTU_BLOCK = """,
 RESULT_OK = re.compile(r"^mtu discovered on tunnel (\S+): mtu=(\d+) previous=(\S+) "
                        r"rounds=(\d+) probes=(\d+) time=[0-9.]+s$", re.M)
 RESULT_FAIL = re.compile(r"^mtu discovery failed on tunnel (\S+): (.*) "
-                         r"\(rounds=(\d+) probes=(\d+)\)$", re.M)
+                         r"\(reason=(\w+) rounds=(\d+) probes=(\d+)\)$", re.M)
 
 
 def _require_prereqs():
@@ -61,7 +63,8 @@ def _require_prereqs():
                         % tool, pytrace=False)
 
 
-from snmpenv import sh, tool as _tool  # noqa: E402  (shared helpers)
+from snmpenv import SnmpEnv, sh, tool as _tool  # noqa: E402  (shared helpers)
+import live_helpers as H  # noqa: E402
 
 
 class Net:
@@ -185,7 +188,7 @@ def run_mtu(idt_bin, net, conf, *tunnel):
 def results(out):
     ok = {m.group(1): (int(m.group(2)), m.group(3), int(m.group(4)), int(m.group(5)))
           for m in RESULT_OK.finditer(out)}
-    fail = {m.group(1): m.group(2) for m in RESULT_FAIL.finditer(out)}
+    fail = {m.group(1): (m.group(2), m.group(3)) for m in RESULT_FAIL.finditer(out)}
     return ok, fail
 
 
@@ -280,7 +283,33 @@ table inet idtprobe {
     ok, fail = results(r.stdout)
     assert r.returncode == 1, explain(r)
     assert not ok, explain(r)
-    assert fail.get("t1") == "target unreachable or tunnel down", explain(r)
+    assert fail.get("t1") == ("target unreachable or tunnel down", "noReply"), explain(r)
+
+
+def test_fail_reasons_local_limit_and_socket(idt_bin, routed, workdir):
+    """Two more failure paths of src/probe.c, each with its reason name:
+    A's interface MTU 1000 is below mtu.min 1280 (localLimit), and an
+    mtu.source that is not an address of A cannot be bound (socketError,
+    EADDRNOTAVAIL; nothing is sent)."""
+    routed.set_mtu(routed.a, "a0", 1000)
+    conf = workdir / "reasons.conf"
+    conf.write_text("""
+tunnels = (
+  { name = "small"; index = 1; local = "192.0.2.1"; remote = "192.0.2.2";
+    mtu: { source = "10.77.1.1"; target = "10.77.2.1"; min = 1280; max = 1500;
+           probes = 8; timeout = 0.5; retries = 1; }; },
+  { name = "nosrc"; index = 2; local = "192.0.2.1"; remote = "192.0.2.3";
+    mtu: { source = "10.77.1.77"; target = "10.77.2.1"; min = 576; max = 1500;
+           probes = 8; timeout = 0.5; retries = 1; }; }
+);
+""")
+    r = run_mtu(idt_bin, routed, conf)
+    ok, fail = results(r.stdout)
+    assert r.returncode == 1 and not ok, explain(r)
+    assert fail.get("small") == ("local interface mtu 1000 is below mtu.min 1280",
+                                 "localLimit"), explain(r)
+    assert fail.get("nosrc", ("", ""))[1] == "socketError", explain(r)
+    assert fail["nosrc"][0].startswith("cannot bind to mtu.source 10.77.1.77: "), explain(r)
 
 
 def test_unknown_tunnel_and_tunnel_without_mtu_block(idt_bin, workdir):
@@ -291,3 +320,169 @@ def test_unknown_tunnel_and_tunnel_without_mtu_block(idt_bin, workdir):
                            capture_output=True, text=True, timeout=RUN_TIMEOUT)
         assert r.returncode == 2, explain(r)
         assert name in r.stderr, explain(r)
+
+
+# ------------------------------------------------- the daemon, through SNMP
+# ipsecdiagtool run + a real snmpd (+ snmptrapd) inside namespace A of the
+# routed topology; read and set with the net-snmp clients by numeric OID.
+# Column numbers and enum values are hand-copied from mibs/IPSECDIAG-MIB.txt
+# (live_helpers.py).
+
+SNMP_TUNNELS = """
+  { name = "t1"; index = 1; local = "192.0.2.1"; remote = "192.0.2.2";
+    mtu: { source = "10.77.1.1"; target = "10.77.2.1"; min = 576; max = 1500;
+           probes = 16; timeout = 0.5; retries = 2; }; },
+  { name = "slow"; index = 3; local = "192.0.2.1"; remote = "192.0.2.3";
+    mtu: { source = "10.77.1.1"; target = "10.77.2.1"; min = 576; max = 1500;
+           probes = 4; timeout = 1.0; retries = 3; }; },
+  { name = "plain"; index = 9; local = "192.0.2.1"; remote = "192.0.2.9"; }"""
+SNMP_TUNNELS_NO_MTU = """
+  { name = "t1"; index = 1; local = "192.0.2.1"; remote = "192.0.2.2"; },
+  { name = "plain"; index = 9; local = "192.0.2.1"; remote = "192.0.2.9"; }"""
+SYSUPTIME = ".1.3.6.1.2.1.1.3.0"
+DISCOVER_ALL = H.GLOBALS + ".7.0"
+
+
+def daemon_conf(tunnels):
+    return ('capture: { interface = "a0"; };\n'
+            "tunnels = (%s\n);\n" % tunnels)
+
+
+def col(env, name, index):
+    return H.tunnel_col(env, name, index)
+
+
+def set_start(env, oid):
+    return env.set(oid, "i", 2, mibs=False)
+
+
+def discover_oid(index):
+    return "%s.%d.%d" % (H.TUNNEL_ENTRY, H.TUNNEL_COLS["MtuDiscover"], index)
+
+
+def wait_ended(env, index, runs_before, timeout=40):
+    """Until ipsecDiagTunnelMtuRuns.index passes runs_before; the status then."""
+    H.wait_until(lambda: col(env, "MtuRuns", index) > runs_before, timeout, step=0.2,
+                 what="MtuRuns.%d > %d" % (index, runs_before))
+    return col(env, "MtuStatus", index)
+
+
+def blackhole_b(net):
+    """B drops every ICMP packet: probes get neither replies nor errors."""
+    net.nft(net.b, """
+table inet idtprobe {
+  chain pin {
+    type filter hook input priority 0;
+    meta l4proto { icmp, ipv6-icmp } drop
+  }
+}
+""")
+
+
+def test_snmp_results_counters_and_refusals(idt_bin, routed, workdir):
+    """One daemon: a notConfigured row and its refused SET (CLI text too),
+    a success then a failure on t1 (Runs/Failures/FailReason/LastSuccess,
+    the failure notification's reason), ProbesSent moving during a long
+    run, a SET during that run (no second run), and after a reload
+    without mtu blocks ipsecDiagMtuDiscoverAll refused."""
+    routed.set_mtu(routed.m, "m2", 1360)
+    routed.set_mtu(routed.b, "b0", 1360)
+    with SnmpEnv(workdir / "snmp", idt_bin, daemon_conf(SNMP_TUNNELS), netns=routed.a) as env:
+        # --- initial rows (values from the config above)
+        assert col(env, "MtuStatus", 1) == H.MTU_NEVERRUN
+        assert col(env, "MtuFailReason", 1) == H.FAIL_NONE
+        assert col(env, "MtuTargetAddrType", 1) == 1                 # ipv4
+        assert str(col(env, "MtuTargetAddr", 1)).strip() == H.hexaddr("10.77.2.1")
+        for c in ("MtuRuns", "MtuFailures", "MtuLastSuccess", "MtuLastRun", "MtuProbesSent"):
+            assert col(env, c, 1) == 0, c
+        assert col(env, "MtuStatus", 9) == H.MTU_NOTCONFIGURED
+        assert col(env, "MtuFailReason", 9) == H.FAIL_NOTARGET
+        assert col(env, "MtuTargetAddrType", 9) == 0                 # unknown
+        assert col(env, "MtuTargetAddr", 9) == ""
+
+        # --- start(2) on the row without mtu block: inconsistentValue, nothing changes
+        p = set_start(env, discover_oid(9))
+        assert p.returncode != 0 and "inconsistentValue" in p.stdout + p.stderr, p.stdout + p.stderr
+        assert col(env, "MtuStatus", 9) == H.MTU_NOTCONFIGURED
+        assert col(env, "MtuRuns", 9) == 0
+        # the CLI names the reason (src/mtu_cli.c)
+        cli_conf = workdir / "cli.conf"
+        cli_conf.write_text(daemon_conf(SNMP_TUNNELS))
+        r = routed.exec(routed.a, idt_bin, "mtu-discovery", "--config", cli_conf, "-v2c", "-c",
+                        "private", "127.0.0.1:%d" % env.port, "plain", check=False)
+        assert r.returncode == 1, explain(r)
+        assert "inconsistentValue" in r.stderr and "notConfigured" in r.stderr, explain(r)
+
+        # --- success: M's link to B has MTU 1360 (see test_router_egress_mtu_frag_needed)
+        assert set_start(env, discover_oid(1)).returncode == 0
+        assert wait_ended(env, 1, 0) == H.MTU_SUCCEEDED, env.agent_text()[-2000:]
+        assert col(env, "Mtu", 1) == 1360
+        assert (col(env, "MtuRuns", 1), col(env, "MtuFailures", 1)) == (1, 0)
+        assert col(env, "MtuFailReason", 1) == H.FAIL_NONE
+        success = col(env, "MtuLastSuccess", 1)
+        uptime = H.get_numeric(env, SYSUPTIME)
+        assert 0 < success <= uptime, (success, uptime)
+        assert col(env, "MtuLastRun", 1) == success
+        probes_ok = col(env, "MtuProbesSent", 1)
+        assert probes_ok > 0
+
+        # --- failure: B drops ICMP -> noReply; LastSuccess and Mtu stay
+        blackhole_b(routed)
+        assert set_start(env, discover_oid(1)).returncode == 0
+        assert wait_ended(env, 1, 1) == H.MTU_FAILED, env.agent_text()[-2000:]
+        assert (col(env, "MtuRuns", 1), col(env, "MtuFailures", 1)) == (2, 1)
+        assert col(env, "MtuFailReason", 1) == H.FAIL_NOREPLY
+        assert col(env, "MtuLastSuccess", 1) == success
+        assert col(env, "MtuLastRun", 1) > success
+        assert col(env, "Mtu", 1) == 1360
+        assert col(env, "MtuProbesSent", 1) > probes_ok
+        assert re.search(r"mtu discovery failed on tunnel t1: target unreachable or tunnel down "
+                         r"\(reason=noReply rounds=\d+ probes=\d+\)", env.agent_text())
+        # the failure notification: MtuStatus failed(4), then FailReason noReply(2)
+        st_oid = "%s.17.1" % H.TUNNEL_ENTRY
+        why_oid = "%s.27.1" % H.TUNNEL_ENTRY
+        H.wait_until(lambda: H.traps_of(env, H.TRAP_MTU_FAILED), 10, what="MtuDiscoveryFailed")
+        trap = H.traps_of(env, H.TRAP_MTU_FAILED)[-1]
+        assert H.trap_int(trap[st_oid]) == H.MTU_FAILED, trap
+        assert H.trap_int(trap[why_oid]) == H.FAIL_NOREPLY, trap
+
+        # --- a long run (no replies, 1 s rounds): ProbesSent moves while running;
+        # a start(2) during the run is accepted and queues no second run
+        assert set_start(env, discover_oid(3)).returncode == 0
+        seen = []
+        second_set = None
+        while True:
+            st = col(env, "MtuStatus", 3)
+            n = col(env, "MtuProbesSent", 3)
+            if st != H.MTU_RUNNING:
+                break
+            seen.append(n)
+            if second_set is None and n > 0:
+                second_set = set_start(env, discover_oid(3))
+            time.sleep(0.25)
+        assert st == H.MTU_FAILED, env.agent_text()[-2000:]
+        assert second_set is not None and second_set.returncode == 0, second_set
+        moving = sorted(set(x for x in seen if x > 0))
+        assert len(moving) >= 2, seen                      # at least two rounds reported
+        assert seen == sorted(seen), seen                  # never decreases
+        final = col(env, "MtuProbesSent", 3)
+        assert final >= moving[-1]
+        time.sleep(1.5)     # a second run would be running by now
+        assert col(env, "MtuStatus", 3) == H.MTU_FAILED
+        assert (col(env, "MtuRuns", 3), col(env, "MtuFailures", 3)) == (1, 1)
+        assert col(env, "MtuProbesSent", 3) == final
+        assert len(re.findall(r"mtu discovery started on tunnel slow", env.agent_text())) == 1
+
+        # --- reload without any mtu block: every row notConfigured, and
+        # ipsecDiagMtuDiscoverAll refused with inconsistentValue
+        env.conf.write_text(daemon_conf(SNMP_TUNNELS_NO_MTU))
+        env.agent.send_signal(signal.SIGHUP)
+        H.wait_until(lambda: "configuration reloaded" in env.agent_text(), 10, what="reload")
+        assert col(env, "MtuStatus", 1) == H.MTU_NOTCONFIGURED
+        assert col(env, "MtuTargetAddrType", 1) == 0
+        p = set_start(env, DISCOVER_ALL)
+        assert p.returncode != 0 and "inconsistentValue" in p.stdout + p.stderr, p.stdout + p.stderr
+        assert "ipsecDiagMtuDiscoverAll refused: no tunnel has an mtu block" in env.agent_text()
+        # what the runs counted survives the reload (state kept by name)
+        assert (col(env, "MtuRuns", 1), col(env, "MtuFailures", 1)) == (2, 1)
+        assert env.agent.poll() is None
