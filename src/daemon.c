@@ -111,6 +111,7 @@ static void alert_line(const struct msg *m, char *buf, size_t len)
 
 static void commit_reload(struct daemon *d);
 static void reload_followup(struct daemon *d);
+static void release_reserves(struct daemon *d);
 
 static void handle_msg(struct daemon *d, const struct msg *m)
 {
@@ -169,6 +170,7 @@ static void handle_msg(struct daemon *d, const struct msg *m)
             config_free(d->pending_new);
             free(d->pending_new);
             d->pending_new = NULL;
+            release_reserves(d);
             reload_followup(d);
         }
         break;
@@ -200,6 +202,13 @@ static void reload(struct daemon *d)
         log_warn("reload: loss.window and loss.max_sas take effect at the next restart");
     n->window = d->cfg->window;
     n->max_sas = d->cfg->max_sas;
+    if (mib_reserve_config(n) < 0 || (d->prober && prober_reserve_config(d->prober, n) < 0)) {
+        log_err("reload: out of memory; keeping the running configuration");
+        release_reserves(d);
+        config_free(n);
+        free(n);
+        return;
+    }
     d->pending_new = n;
     capture_reconfigure(d->cap, n);
 }
@@ -220,6 +229,13 @@ static void commit_reload(struct daemon *d)
     free(old);
     log_notice("configuration reloaded from %s (%zu tunnels)", d->cfg_path, n->ntunnels);
     reload_followup(d);
+}
+
+static void release_reserves(struct daemon *d)
+{
+    mib_release_reserve();
+    if (d->prober)
+        prober_release_reserve(d->prober);
 }
 
 static void reload_followup(struct daemon *d)

@@ -69,10 +69,35 @@ static int cmp_mtu(const void *a, const void *b)
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* Rows allocated by mib_reserve_config() for the next mib_set_config(). */
+static struct mtu_row *g_reserved;
+static size_t g_nreserved;
+
+int mib_reserve_config(const struct idt_config *cfg)
+{
+    mib_release_reserve();
+    g_reserved = calloc(cfg->ntunnels ? cfg->ntunnels : 1, sizeof *g_reserved);
+    if (!g_reserved)
+        return -1;
+    g_nreserved = cfg->ntunnels;
+    return 0;
+}
+
+void mib_release_reserve(void)
+{
+    free(g_reserved);
+    g_reserved = NULL;
+    g_nreserved = 0;
+}
+
 void mib_set_config(const struct idt_config *cfg)
 {
-    struct mtu_row *n = calloc(cfg->ntunnels ? cfg->ntunnels : 1, sizeof *n);
-    if (!n) {
+    struct mtu_row *n;
+    if (g_reserved && g_nreserved == cfg->ntunnels) {
+        n = g_reserved;             /* a reload: allocated before anything changed */
+        g_reserved = NULL;
+        g_nreserved = 0;
+    } else if (!(n = calloc(cfg->ntunnels ? cfg->ntunnels : 1, sizeof *n))) {
         log_err("out of memory for the MTU state table");
         return;
     }
@@ -539,4 +564,5 @@ void mib_shutdown(void)
     free(g_mtu);
     g_mtu = NULL;
     g_nmtu = 0;
+    mib_release_reserve();
 }

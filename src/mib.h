@@ -18,6 +18,11 @@ void mib_shutdown(void);
 /* The configured tunnels (MTU state is kept per tunnel index, by name
  * across reloads). */
 void mib_set_config(const struct idt_config *cfg);
+/* A reload in two steps: reserve the memory the new config needs before
+ * anything changes (-1: out of memory), so that mib_set_config() with it
+ * cannot fail; or release the reserve if the reload is abandoned. */
+int mib_reserve_config(const struct idt_config *cfg);
+void mib_release_reserve(void);
 
 /* 0: the MTU prober is not running (it failed to start): tunnels with an
  * mtu block read failed/proberUnavailable and SET start(2) is refused

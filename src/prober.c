@@ -80,6 +80,8 @@ struct prober {
     /* under lock */
     struct sched_tunnel *tun;
     size_t ntun;
+    struct sched_tunnel *reserved;  /* prober_reserve_config(): for the next reload */
+    size_t nreserved;
     struct run *runs;       /* FIFO: oldest first */
     struct last_mtu *last;
     size_t nlast, caplast;
@@ -369,15 +371,26 @@ static void *sched_main(void *arg)
     return NULL;
 }
 
-/* Under lock (or before the thread exists). */
-static int load_tunnels(struct prober *p, const struct idt_config *cfg)
+static size_t mtu_tunnels(const struct idt_config *cfg)
 {
     size_t n = 0;
     for (size_t i = 0; i < cfg->ntunnels; i++)
         n += cfg->tunnels[i].mtu.enabled != 0;
-    struct sched_tunnel *nt = n ? calloc(n, sizeof *nt) : NULL;
-    if (n && !nt)
+    return n;
+}
+
+/* Under lock (or before the thread exists). */
+static int load_tunnels(struct prober *p, const struct idt_config *cfg)
+{
+    size_t n = mtu_tunnels(cfg);
+    struct sched_tunnel *nt = NULL;
+    if (p->reserved && p->nreserved == n) {
+        nt = p->reserved;           /* a reload: allocated before anything changed */
+        p->reserved = NULL;
+        p->nreserved = 0;
+    } else if (n && !(nt = calloc(n, sizeof *nt))) {
         return -1;
+    }
     uint64_t now = mono_ns();
     size_t k = 0;
     for (size_t i = 0; i < cfg->ntunnels; i++) {
@@ -436,6 +449,29 @@ fail:
     free(p->tun);
     free(p);
     return NULL;
+}
+
+int prober_reserve_config(struct prober *p, const struct idt_config *cfg)
+{
+    size_t n = mtu_tunnels(cfg);
+    struct sched_tunnel *nt = calloc(n ? n : 1, sizeof *nt);
+    if (!nt)
+        return -1;
+    pthread_mutex_lock(&p->lock);
+    free(p->reserved);
+    p->reserved = nt;
+    p->nreserved = n;
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
+void prober_release_reserve(struct prober *p)
+{
+    pthread_mutex_lock(&p->lock);
+    free(p->reserved);
+    p->reserved = NULL;
+    p->nreserved = 0;
+    pthread_mutex_unlock(&p->lock);
 }
 
 void prober_set_config(struct prober *p, const struct idt_config *cfg)
@@ -500,6 +536,7 @@ void prober_stop(struct prober *p)
     close(p->wake_fd);
     close(p->stop_fd);
     free(p->tun);
+    free(p->reserved);
     free(p->last);
     free(p);
 }

@@ -41,6 +41,11 @@ struct prober *prober_start(const struct idt_config *cfg, struct queue *q,
 /* Replace the tunnel list (reload).  Running and queued jobs finish with
  * the settings they started with. */
 void prober_set_config(struct prober *p, const struct idt_config *cfg);
+/* A reload in two steps: reserve the memory the new config needs before
+ * anything changes (-1: out of memory), so that prober_set_config() with
+ * it cannot fail; or release the reserve if the reload is abandoned. */
+int prober_reserve_config(struct prober *p, const struct idt_config *cfg);
+void prober_release_reserve(struct prober *p);
 
 /* Start discovery on the configured tunnel with this MIB index (0 = every
  * tunnel that has an mtu block).  Returns 0 started (queued), 1 already
