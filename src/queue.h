@@ -12,6 +12,7 @@ enum msg_type {
     MSG_MTU_STARTED,
     MSG_MTU_RESULT,
     MSG_CONFIG_RELEASED,    /* capture thread no longer uses the old config */
+    MSG_SYSLOG_RESOLVED,    /* a syslog.server lookup ended (ptr: its handle) */
 };
 
 struct msg {
@@ -32,7 +33,7 @@ struct msg {
     uint32_t mtu, rounds, probes;
     double seconds;
     char reason[128];
-    /* MSG_CONFIG_RELEASED */
+    /* MSG_CONFIG_RELEASED, MSG_SYSLOG_RESOLVED */
     void *ptr;
 };
 
