@@ -97,6 +97,10 @@ class SlowDns:
         if self.proc is not None:
             self.err.close()
         shutil.rmtree(self.etc, ignore_errors=True)
+        try:
+            self.etc.parent.rmdir()     # /etc/netns, when no other namespace uses it
+        except OSError:
+            pass
 
     def lines(self, kind, qtype=1):
         if not self.log.exists():
