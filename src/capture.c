@@ -170,11 +170,15 @@ static void drain_wake(int fd)
         ;
 }
 
+/* At start and whenever a config is applied (every SIGHUP): the same path
+ * is opened again, so that a file renamed by logrotate is left behind. */
 static void open_event_log(struct capture *c)
 {
     const char *path = c->cfg->event_log;
-    if (c->elog && !strcmp(path, c->elog_path))
+    if (c->elog && !strcmp(path, c->elog_path)) {
+        event_log_reopen(c->elog);
         return;
+    }
     event_log_close(c->elog);
     c->elog = NULL;
     c->elog_path[0] = '\0';

@@ -86,16 +86,20 @@ static int on_mtu_start(uint32_t index)
     return r;
 }
 
+/* At start and on every reload: a host name is looked up again in the
+ * background (MSG_SYSLOG_RESOLVED), never on this thread. */
 static void open_remote(struct daemon *d)
 {
-    syslog_remote_close(d->remote);
-    d->remote = NULL;
-    if (!d->cfg->syslog_server[0])
-        return;
+    struct syslog_remote *n = NULL;
     char err[512];
-    d->remote = syslog_remote_open(d->cfg->syslog_server, d->cfg->facility, err, sizeof err);
-    if (!d->remote)
-        log_err("%s; alerts go to the local syslog only", err);
+    if (d->cfg->syslog_server[0]) {
+        n = syslog_remote_open(d->cfg->syslog_server, d->cfg->facility, d->q, d->remote, err,
+                               sizeof err);
+        if (!n)
+            log_err("%s; alerts go to the local syslog only", err);
+    }
+    syslog_remote_close(d->remote);
+    d->remote = n;
 }
 
 static void alert_line(const struct msg *m, char *buf, size_t len)
@@ -159,6 +163,9 @@ static void handle_msg(struct daemon *d, const struct msg *m)
         }
         break;
     }
+    case MSG_SYSLOG_RESOLVED:
+        syslog_remote_resolved(d->remote, m->ptr);
+        break;
     case MSG_CONFIG_RELEASED:
         if (d->pending_new && m->ptr == d->cfg)
             commit_reload(d);
@@ -402,6 +409,8 @@ int daemon_main(int argc, char **argv, const char *default_config)
 #endif
     capture_stop(d.cap);
     prober_stop(d.prober);
+    syslog_remote_close(d.remote);      /* a lookup still running posts nothing now */
+    d.remote = NULL;
     struct msg m;
     while (queue_pop(d.q, &m)) {    /* a reload in flight: keep whichever config won */
         if (m.type == MSG_CONFIG_RELEASED && d.pending_new && m.ptr == d.cfg) {
@@ -413,11 +422,12 @@ int daemon_main(int argc, char **argv, const char *default_config)
             config_free(d.pending_new);
             free(d.pending_new);
             d.pending_new = NULL;
+        } else if (m.type == MSG_SYSLOG_RESOLVED) {
+            handle_msg(&d, &m);
         }
     }
     agent_shutdown();
     snapshot_clear();
-    syslog_remote_close(d.remote);
     queue_destroy(d.q);
     close(sfd);
     if (pidfile)

@@ -14,6 +14,7 @@ enum msg_type {
     MSG_CONFIG_RELEASED,    /* capture thread adopted a new config, released the old (ptr) */
     MSG_CONFIG_REJECTED,    /* capture thread could not adopt the new config (ptr) */
     MSG_MTU_PROGRESS,       /* a running MTU job's probes so far (probes) */
+    MSG_SYSLOG_RESOLVED,    /* a syslog.server lookup ended (ptr: its handle) */
 };
 
 struct msg {
@@ -35,7 +36,7 @@ struct msg {
     uint32_t mtu, rounds, probes;
     double seconds;
     char reason[128];
-    /* MSG_CONFIG_RELEASED, MSG_CONFIG_REJECTED */
+    /* MSG_CONFIG_RELEASED, MSG_CONFIG_REJECTED, MSG_SYSLOG_RESOLVED */
     void *ptr;
 };
 
