@@ -5,6 +5,7 @@
  * reports alerts and drops to the agent thread through the queue. */
 #include "idt_build.h"
 #include "capture.h"
+#include "capture_filter.h"
 #include "event_log.h"
 #include "log.h"
 #include "snapshot.h"
@@ -20,11 +21,6 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
-
-const char capture_filter[] =
-    "(esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500))"
-    " or (vlan and (esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500)))"
-    " or (vlan and vlan and (esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500)))";
 
 uint64_t capture_now_us(void)
 {
@@ -53,14 +49,7 @@ pcap_t *capture_open_live(const char *iface, uint32_t snaplen, uint32_t buffer_k
         pcap_close(p);
         return NULL;
     }
-    struct bpf_program prog;
-    if (pcap_compile(p, &prog, capture_filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
-        pcap_setfilter(p, &prog) < 0) {
-        snprintf(err, errlen, "capture on %s: filter: %s", iface, pcap_geterr(p));
-        pcap_close(p);
-        return NULL;
-    }
-    pcap_freecode(&prog);
+    capture_filter_install(p, iface);   /* unfiltered (with a warning) if it cannot be */
     if (pcap_setnonblock(p, 1, eb) < 0) {
         snprintf(err, errlen, "capture on %s: %s", iface, eb);
         pcap_close(p);
