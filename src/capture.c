@@ -6,6 +6,7 @@
 #include "idt_build.h"
 #include "capture.h"
 #include "clock.h"
+#include "capture_filter.h"
 #include "event_log.h"
 #include "log.h"
 #include "snapshot.h"
@@ -21,15 +22,6 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
-
-const char capture_filter[] =
-    "(esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500))"
-    " or (vlan and (esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500)))"
-    " or (vlan and vlan and (esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500)))";
-/* libpcap compiles "vlan" only for Ethernet: the other link types get
- * the untagged part alone. */
-const char capture_filter_untagged[] =
-    "esp or (ip and udp port 4500 and udp[8:4] != 0) or (ip6 and udp port 4500)";
 
 pcap_t *capture_open_live(const char *iface, uint32_t snaplen, uint32_t buffer_kb,
                           char *err, size_t errlen)
@@ -51,15 +43,7 @@ pcap_t *capture_open_live(const char *iface, uint32_t snaplen, uint32_t buffer_k
         pcap_close(p);
         return NULL;
     }
-    struct bpf_program prog;
-    const char *filter = pcap_datalink(p) == DLT_EN10MB ? capture_filter : capture_filter_untagged;
-    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
-        pcap_setfilter(p, &prog) < 0) {
-        snprintf(err, errlen, "capture on %s: filter: %s", iface, pcap_geterr(p));
-        pcap_close(p);
-        return NULL;
-    }
-    pcap_freecode(&prog);
+    capture_filter_install(p, iface);   /* unfiltered (with a warning) if it cannot be */
     if (pcap_setnonblock(p, 1, eb) < 0) {
         snprintf(err, errlen, "capture on %s: %s", iface, eb);
         pcap_close(p);

@@ -9,13 +9,9 @@
 #include "engine.h"
 #include "queue.h"
 
-/* The kernel filter: ESP and ESP-in-UDP (also VLAN and QinQ tagged) on
- * Ethernet; on every other link type the untagged part alone. */
-extern const char capture_filter[];
-extern const char capture_filter_untagged[];
-
 /* Open iface for ESP capture with snaplen, buffer size and immediate mode,
- * and install the filter.  NULL with a message in err on failure. */
+ * and install the kernel filter (capture_filter.h; without it, the capture
+ * runs unfiltered).  NULL with a message in err on failure. */
 pcap_t *capture_open_live(const char *iface, uint32_t snaplen, uint32_t buffer_kb,
                           char *err, size_t errlen);
 

@@ -96,12 +96,14 @@ def log(msg=""):
 
 
 def capture_filter():
-    """The daemon's BPF filter string, read from src/capture.c."""
-    text = open(os.path.join(SRCDIR, "src", "capture.c")).read()
-    m = re.search(r"capture_filter\[\]\s*=\s*((?:\s*\"[^\"]*\")+)\s*;", text)
-    if not m:
-        raise RuntimeError("capture_filter not found in src/capture.c")
-    return "".join(re.findall(r"\"([^\"]*)\"", m.group(1)))
+    """The daemon's kernel filter for Ethernet (src/capture_filter.c), as
+    printed by the helper that `make check` builds."""
+    helper = os.path.join(BUILDDIR, "tests", "unit", "test_capture_filter")
+    if not os.access(helper, os.X_OK):
+        raise RuntimeError("%s not built (make check, or make tests/unit/test_capture_filter)"
+                           % helper)
+    return subprocess.run([helper, "--print", "1"], capture_output=True, text=True,
+                          check=True).stdout.strip()
 
 
 def proc_cpu(pid):
@@ -876,7 +878,7 @@ def main():
     ncpu, model, kernel, load = machine()
     log("machine: nproc %d, CPU %s, kernel %s, loadavg %.2f %.2f %.2f"
         % (ncpu, model, kernel, *load))
-    log("binary: %s; capture filter (from src/capture.c): %s" % (BIN, capture_filter()))
+    log("binary: %s; capture filter (src/capture_filter.c): %s" % (BIN, capture_filter()))
     rows, notes = [], []
     tmp = tempfile.mkdtemp(prefix="idt-bench-live-")
     t_start = time.monotonic()

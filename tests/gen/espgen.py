@@ -47,6 +47,7 @@ ETH_IPV6 = 0x86DD
 ETH_ARP = 0x0806
 ETH_VLAN = 0x8100
 ETH_QINQ = 0x88A8
+ETH_QINQ_OLD = 0x9100
 
 PPP_IPV4 = 0x0021
 PPP_IPV6 = 0x0057
@@ -273,7 +274,9 @@ def ip_packet(src, dst, proto, payload, exts=(), **kw):
 
 class Link:
     """Link-layer framing.  kind: a key of DLT.
-    vlans: list of VLAN ids (Ethernet only): 1 tag = 802.1Q, 2 = QinQ.
+    vlans (Ethernet only): a list of VLAN ids (1 tag = 802.1Q, 2 = QinQ
+    with TPIDs 0x88a8, 0x8100), or of (tpid, id) pairs, outermost first,
+    for any TPIDs and any number of tags.
     Router link types (no VLAN tags; a non-IP Ethertype becomes the link's
     own non-IP protocol):
       null              DLT_NULL, address family little endian (a
@@ -303,7 +306,10 @@ class Link:
         if self.kind == "eth":
             h = bytes.fromhex("020000000002") + bytes.fromhex("020000000001")
             tags = list(vlans)
-            if len(tags) == 1:
+            if tags and isinstance(tags[0], tuple):
+                for tpid, vid in tags:
+                    h += struct.pack("!HH", tpid, vid & 0xFFF)
+            elif len(tags) == 1:
                 h += struct.pack("!HH", ETH_VLAN, tags[0] & 0xFFF)
             elif len(tags) == 2:
                 h += struct.pack("!HHHH", ETH_QINQ, tags[0] & 0xFFF,
@@ -991,6 +997,49 @@ def sc_vlan(seed=9, packets=None):
     sc.add_stream(SAStream("10.0.0.1", "10.0.0.2", 0x8006, wire(mixed_seqs(n, r)),
                            vlans=[5, 6], encap="udp", sport=4500, dport=1024))
     add_natt_noise(sc, "10.0.0.1", "10.0.0.2", 20, r, sc.span(), vlans=[5, 6])
+    return sc
+
+
+@scenario
+def sc_qinq(seed=26, packets=None):
+    """Stacked tags with every TPID the parser knows (0x8100, 0x88a8,
+    0x9100), 1 to 5 tags, IPv4 and IPv6 (also behind extension headers),
+    ESP and ESP-in-UDP from and to port 4500, IKE on 4500 behind QinQ."""
+    n = packets or 1000
+    sc = Scenario("qinq", seed=seed)
+    r = sc.rng
+    Q, AD, OLD = ETH_VLAN, ETH_QINQ, ETH_QINQ_OLD
+    two_way(sc, A4, B4, 0x91000001, 0x91000002, mixed_seqs(n, r), mixed_seqs(n, r),
+            vlans=[(OLD, 100), (Q, 200)])
+    two_way(sc, A6, B6, 0x91000003, 0x91000004, mixed_seqs(n, r), mixed_seqs(n, r),
+            vlans=[(OLD, 10), (Q, 20)], exts=random_exts)
+    sc.add_stream(SAStream("2001:db8::a1", "2001:db8::b1", 0x91000005, wire(mixed_seqs(n, r)),
+                           vlans=[(AD, 11), (Q, 21)], exts=["hop", "dst"]))
+    # NAT-T: to port 4500 behind 0x88a8, from port 4500 behind 0x9100
+    sc.add_stream(SAStream(C4, D4, 0x91000006, wire(mixed_seqs(n, r)), encap="udp",
+                           sport=40500, dport=4500, vlans=[(AD, 5), (Q, 6)]))
+    sc.add_stream(SAStream(D4, C4, 0x91000007, wire(mixed_seqs(n, r)), encap="udp",
+                           sport=4500, dport=40500, vlans=[(OLD, 5), (Q, 6)]))
+    sc.add_stream(SAStream("2001:db8::c1", "2001:db8::d1", 0x91000008,
+                           wire(mixed_seqs(n, r)), encap="udp", sport=51000, dport=4500,
+                           vlans=[(OLD, 7), (Q, 8)], exts=["dst"]))
+    # one tag of each outer TPID; two 0x8100 tags; 3, 4 and 5 tags
+    for k, tags in enumerate([[(AD, 30)], [(OLD, 31)], [(Q, 32), (Q, 33)],
+                              [(AD, 1), (Q, 2), (Q, 3)], [(OLD, 1), (AD, 2), (Q, 3)],
+                              [(Q, 1), (Q, 2), (Q, 3), (Q, 4)],
+                              [(AD, 1), (Q, 2), (Q, 3), (Q, 4), (Q, 5)]]):
+        src, dst = "10.91.%d.1" % k, "10.91.%d.2" % k
+        if k % 2:
+            sc.add_stream(SAStream(src, dst, 0x91000100 + k, wire(mixed_seqs(n // 2, r)),
+                                   vlans=tags))
+        else:
+            sc.add_stream(SAStream("2001:db8:91:%d::1" % k, "2001:db8:91:%d::2" % k,
+                                   0x91000100 + k, wire(mixed_seqs(n // 2, r)), vlans=tags,
+                                   exts=random_exts))
+    span = sc.span()
+    add_natt_noise(sc, C4, D4, 20, r, span, vlans=[(OLD, 5), (Q, 6)])
+    add_natt_noise(sc, A6, B6, 20, r, span, vlans=[(AD, 5), (Q, 6)])
+    add_other_noise(sc, A4, B4, r, span)
     return sc
 
 

@@ -366,6 +366,11 @@ def test_vlan_and_qinq(idt_bin, workdir, child_env):
     check_scenario("vlan", idt_bin, workdir, child_env)
 
 
+def test_stacked_tags_every_tpid(idt_bin, workdir, child_env):
+    """0x8100, 0x88a8 and 0x9100 outer TPIDs, 1 to 5 tags."""
+    check_scenario("qinq", idt_bin, workdir, child_env)
+
+
 def test_linux_sll(idt_bin, workdir, child_env):
     check_scenario("sll", idt_bin, workdir, child_env)
 
