@@ -8,6 +8,7 @@
 #include "event_log.h"
 #include "log.h"
 #include "snapshot.h"
+#include "state_file.h"
 
 #include <errno.h>
 #include <ifaddrs.h>
@@ -148,6 +149,8 @@ struct capture {
     uint64_t retry_at, backoff_s;
     int open_failed_logged;
     int wake_fd;                    /* eventfd: stop or a new config */
+    struct state_file *state;       /* tunnel identities across restarts */
+    int reload_failed_logged;
 };
 
 /* Milliseconds from now until `until` (a capture_now_us() time), 0..1000:
@@ -348,12 +351,22 @@ static void *capture_thread(void *arg)
     while (!atomic_load(&c->stop)) {
         uint64_t now = capture_now_us();
         const struct idt_config *nc = atomic_exchange(&c->pending, NULL);
+        if (nc && engine_reconfigure(&c->eng, nc) < 0) {
+            /* the engine still uses the old config: keep it, retry later */
+            if (!c->reload_failed_logged)
+                log_err("reload: out of memory for the new tunnel set; the old one stays "
+                        "until it can be applied (retrying)");
+            c->reload_failed_logged = 1;
+            const struct idt_config *none = NULL;
+            atomic_compare_exchange_strong(&c->pending, &none, nc);
+            nc = NULL;
+        }
         if (nc) {
             const struct idt_config *old = c->cfg;
             int iface_changed = strcmp(old->interface, nc->interface) != 0 ||
                                 old->snaplen != nc->snaplen || old->buffer_kb != nc->buffer_kb;
-            if (engine_reconfigure(&c->eng, nc) < 0)
-                log_err("reload: out of memory; keeping the old tunnel set");
+            c->reload_failed_logged = 0;
+            state_file_set_dir(c->state, c->eng.tunnels, nc->state_dir);
             c->cfg = nc;
             open_event_log(c);
             if (iface_changed && c->p) {
@@ -402,6 +415,7 @@ static void *capture_thread(void *arg)
         if (now >= next_tick) {
             read_stats(c, now);
             engine_tick(&c->eng, now);
+            state_file_save(c->state, c->eng.tunnels, 0);
             event_log_flush(c->elog);
             publish(c, now, 0);
             next_tick = now + 1000000ULL;
@@ -409,6 +423,8 @@ static void *capture_thread(void *arg)
     }
     event_log_close(c->elog);
     c->elog = NULL;
+    state_file_close(c->state, c->eng.tunnels);
+    c->state = NULL;
     if (c->p)
         pcap_close(c->p);
     c->p = NULL;
@@ -438,6 +454,7 @@ struct capture *capture_start(const struct idt_config *cfg, struct queue *q, pca
         free(c);
         return NULL;
     }
+    c->state = state_file_open(cfg->state_dir, c->eng.tunnels);
     c->eng.on_event = on_engine_event;
     c->eng.event_ctx = c;
     c->eng.is_local = capture_addr_is_local;
@@ -453,6 +470,7 @@ struct capture *capture_start(const struct idt_config *cfg, struct queue *q, pca
     }
     if (pthread_create(&c->th, NULL, capture_thread, c) != 0) {
         snprintf(err, errlen, "cannot start the capture thread");
+        state_file_close(c->state, c->eng.tunnels);
         engine_free(&c->eng);
         close(c->wake_fd);
         free(c);
