@@ -214,7 +214,7 @@ void tunnel_ids_name(char *buf, const struct idt_addr *local, const struct idt_a
     idt_addr_str(remote, r, sizeof r);
     size_t ln = strlen(l), rn = strlen(r);
     if (alt == 0 && ln + 1 + rn <= IDT_NAME_MAX - 1) {
-        memcpy(buf, l, ln);
+        memcpy(buf, l, ln + 1);
         buf[ln] = '-';
         memcpy(buf + ln + 1, r, rn + 1);
     } else if (alt <= 1) {
@@ -396,8 +396,8 @@ static int parse_tunnel(struct parser *p, struct tunnel_ids *m, struct index_set
 {
     if (p->nf != 6)
         return perr(p, "a tunnel line has 6 fields: tunnel INDEX LOCAL REMOTE SECONDS NAME");
-    uint64_t index, secs;
-    struct idt_addr l, r;
+    uint64_t index = 0, secs = 0;
+    struct idt_addr l = {0}, r = {0};
     if (get_num(p, 1, "index", 1, next_index - 1, &index) < 0 ||
         get_addr(p, 2, "local", &l) < 0 || get_addr(p, 3, "remote", &r) < 0 ||
         get_num(p, 4, "last-seen seconds", 0, INT64_MAX, &secs) < 0)
@@ -436,7 +436,7 @@ static int parse_body(struct parser *p, struct tunnel_ids *m, struct index_set *
         return perr(p, "unknown version \"%s\" (this program reads version %d)", v,
                     TUNNEL_IDS_VERSION);
     }
-    uint64_t next_index;
+    uint64_t next_index = 0;
     if (next_line(p) < 0)
         return -1;
     if (!field_is(p, 0, "next-index") || p->nf != 2)
@@ -456,7 +456,7 @@ static int parse_body(struct parser *p, struct tunnel_ids *m, struct index_set *
             return -1;
         ntunnels++;
     }
-    uint64_t count;
+    uint64_t count = 0;
     if (p->nf != 2)
         return perr(p, "expected \"end N\"");
     if (get_num(p, 1, "end count", 0, UINT64_MAX, &count) < 0)
