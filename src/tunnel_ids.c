@@ -65,9 +65,7 @@ struct tunnel_ids *tunnel_ids_create(uint32_t cap)
     m->cap = cap;
     m->hmask = hcap - 1;
     m->head = m->tail = NONE;
-    for (uint32_t i = 0; i < cap; i++)
-        m->e[i].next = i + 1 < cap ? i + 1 : NONE;
-    m->free_head = 0;
+    m->free_head = NONE;        /* entries from fresh onwards were never used */
     m->next_index = 1;
     return m;
 }
@@ -160,11 +158,16 @@ struct tunnel_id *tunnel_ids_insert(struct tunnel_ids *m, const struct idt_addr 
                                     const struct idt_addr *remote, uint32_t index,
                                     const char *name, uint64_t now_s)
 {
-    if (m->free_head == NONE)
-        tunnel_ids_remove(m, &m->e[m->head]);
-    uint32_t i = m->free_head;
+    uint32_t i;
+    if (m->free_head == NONE && m->fresh < m->cap) {
+        i = m->fresh++;         /* untouched until now: a big map costs no RSS up front */
+    } else {
+        if (m->free_head == NONE)
+            tunnel_ids_remove(m, &m->e[m->head]);
+        i = m->free_head;
+        m->free_head = m->e[i].next;
+    }
     struct tunnel_id *id = &m->e[i];
-    m->free_head = id->next;
     memset(id, 0, sizeof *id);
     id->used = 1;
     id->local = *local;

@@ -42,7 +42,8 @@ struct tunnel_ids {
     uint32_t *hash;             /* 0 = empty, else entry + 1 */
     uint32_t hmask;
     uint32_t head, tail;        /* head = least recently touched */
-    uint32_t free_head;         /* unused entries, chained through next */
+    uint32_t free_head;         /* removed entries, chained through next */
+    uint32_t fresh;             /* entries fresh..cap-1 were never used */
     uint64_t next_index;        /* 1..2^32; 2^32 = index space exhausted */
     uint64_t changes;           /* bumped by every change worth saving */
 };
