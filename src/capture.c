@@ -10,6 +10,7 @@
 #include "event_log.h"
 #include "log.h"
 #include "snapshot.h"
+#include "state_file.h"
 
 #include <errno.h>
 #include <ifaddrs.h>
@@ -133,6 +134,7 @@ struct capture {
     uint64_t retry_at, backoff_s;
     int open_failed_logged;
     int wake_fd;                    /* eventfd: stop or a new config */
+    struct state_file *state;       /* tunnel identities across restarts */
 };
 
 /* Milliseconds from now until `until` (CLOCK_MONOTONIC times), 0..1000:
@@ -335,6 +337,7 @@ static void apply_config(struct capture *c, const struct idt_config *nc, uint64_
     } else {
         int iface_changed = strcmp(old->interface, nc->interface) != 0 ||
                             old->snaplen != nc->snaplen || old->buffer_kb != nc->buffer_kb;
+        state_file_set_dir(c->state, c->eng.tunnels, nc->state_dir);
         c->cfg = nc;
         open_event_log(c);
         if (iface_changed && c->p) {
@@ -398,6 +401,7 @@ static void *capture_thread(void *arg)
             read_stats(c, now);
             c->ev_real_us = idt_real_us();
             engine_tick(&c->eng, now);
+            state_file_save(c->state, c->eng.tunnels, 0);
             event_log_flush(c->elog);
             publish(c, now, 0);
             next_tick = now + 1000000ULL;
@@ -405,6 +409,8 @@ static void *capture_thread(void *arg)
     }
     event_log_close(c->elog);
     c->elog = NULL;
+    state_file_close(c->state, c->eng.tunnels);
+    c->state = NULL;
     if (c->p)
         pcap_close(c->p);
     c->p = NULL;
@@ -434,6 +440,7 @@ struct capture *capture_start(const struct idt_config *cfg, struct queue *q, pca
         free(c);
         return NULL;
     }
+    c->state = state_file_open(cfg->state_dir, c->eng.tunnels);
     c->eng.on_event = on_engine_event;
     c->eng.event_ctx = c;
     c->eng.is_local = capture_addr_is_local;
@@ -449,6 +456,7 @@ struct capture *capture_start(const struct idt_config *cfg, struct queue *q, pca
     }
     if (pthread_create(&c->th, NULL, capture_thread, c) != 0) {
         snprintf(err, errlen, "cannot start the capture thread");
+        state_file_close(c->state, c->eng.tunnels);
         engine_free(&c->eng);
         close(c->wake_fd);
         free(c);

@@ -33,6 +33,11 @@
 
 #define CONF_MAX_FILE_BYTES (16u * 1024u * 1024u)
 
+#ifndef LOCALSTATEDIR                   /* Makefile.am passes it; the fuzzer does not */
+#define LOCALSTATEDIR "/var"
+#endif
+#define IDT_DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/ipsecdiagtool"
+
 /* ------------------------------------------------------------------ */
 /* address helpers                                                      */
 
@@ -231,6 +236,7 @@ void config_defaults(struct idt_config *c)
     c->facility = LOG_DAEMON;
     snprintf(c->facility_name, sizeof c->facility_name, "%s", "daemon");
     c->traps_enabled = 1;
+    snprintf(c->state_dir, sizeof c->state_dir, "%s", IDT_DEFAULT_STATE_DIR);
     c->ntunnels = 0;
     c->tunnels = NULL;
 }
@@ -673,6 +679,28 @@ static int parse_traps(struct ctx *x, const config_setting_t *g, struct idt_conf
     return 0;
 }
 
+static int parse_state(struct ctx *x, const config_setting_t *g, struct idt_config *c)
+{
+    static const char *const known[] = {"dir", NULL};
+    char path[128];
+    for (int i = 0; i < config_setting_length(g); i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const char *n = config_setting_name(s);
+        join(path, sizeof path, "state", n);
+        if (strcmp(n, "dir") != 0)
+            return fail_unknown(x, s, path, known);
+        if (get_str(x, s, path, c->state_dir, sizeof c->state_dir, 1) < 0)
+            return -1;
+        if (c->state_dir[0] && c->state_dir[0] != '/') {
+            char q[300];
+            return fail(x, line_of(s), path,
+                        "%s is not an absolute path (use \"\" for no state file)",
+                        quote(c->state_dir, q, sizeof q));
+        }
+    }
+    return 0;
+}
+
 static int parse_mtu(struct ctx *x, const config_setting_t *g, const char *tpath,
                      struct idt_mtu_conf *m)
 {
@@ -900,7 +928,7 @@ static int parse_tunnels(struct ctx *x, const config_setting_t *l, struct idt_co
 static int parse_root(struct ctx *x, const config_setting_t *root, struct idt_config *c)
 {
     static const char *const known[] = {"agentx", "capture", "loss", "syslog",
-                                        "traps", "tunnels", NULL};
+                                        "traps", "state", "tunnels", NULL};
     for (int i = 0; i < config_setting_length(root); i++) {
         const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
         const char *n = config_setting_name(s);
@@ -919,6 +947,8 @@ static int parse_root(struct ctx *x, const config_setting_t *root, struct idt_co
             r = parse_loss(x, s, c);
         } else if (strcmp(n, "syslog") == 0) {
             r = parse_syslog(x, s, c);
+        } else if (strcmp(n, "state") == 0) {
+            r = parse_state(x, s, c);
         } else {
             r = parse_traps(x, s, c);
         }
@@ -1528,6 +1558,8 @@ void config_print(const struct idt_config *c, FILE *out)
     print_kv_str(out, "  ", "server", c->syslog_server);
     fputs("};\n\ntraps: {\n", out);
     fprintf(out, "  enabled = %s;\n", c->traps_enabled ? "true" : "false");
+    fputs("};\n\nstate: {\n", out);
+    print_kv_str(out, "  ", "dir", c->state_dir);
     fputs("};\n\ntunnels = (", out);
     for (size_t i = 0; i < c->ntunnels; i++) {
         const struct idt_tunnel_conf *t = &c->tunnels[i];

@@ -76,6 +76,10 @@ struct idt_config {
     /* traps */
     int traps_enabled;              /* default 1 */
 
+    /* state */
+    char state_dir[4000];           /* absolute; "" = no state file;
+                                       default LOCALSTATEDIR "/lib/ipsecdiagtool" */
+
     size_t ntunnels;
     struct idt_tunnel_conf *tunnels;  /* owned; config_free() releases */
 };

@@ -271,6 +271,9 @@ void engine_tick(struct engine *e, uint64_t now)
             struct engine_event ev = { .kind = ENGINE_EV_TUNNEL_REMOVED, .time_us = now, .tunnel = tu };
             emit(e, &ev);
             tunnel_table_remove(e->tunnels, tu);
+        } else {
+            /* live identities stay the most recent: never forgotten first */
+            tunnel_table_touch(e->tunnels, tu, now / 1000000ULL);
         }
     }
 }
@@ -299,7 +302,10 @@ void engine_finish(struct engine *e)
 
 int engine_reconfigure(struct engine *e, const struct idt_config *cfg)
 {
-    /* Remember each SA's tunnel by address pair, since slots move. */
+    /* All or nothing: the tunnel table allocates everything first (also
+     * room for the tunnels that SAs of removed configured tunnels need), so
+     * that after it succeeds, re-attaching the SAs by address pair (slots
+     * were renumbered) allocates nothing and cannot fail halfway. */
     if (tunnel_table_reconfigure(e->tunnels, cfg, e->now_us) < 0)
         return -1;
     e->cfg = cfg;

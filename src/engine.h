@@ -84,7 +84,9 @@ void engine_tick(struct engine *e, uint64_t now_us);
 /* Offline end of stream: count the holes still inside every window. */
 void engine_finish(struct engine *e);
 
-/* Apply a new config (SIGHUP). Counters of surviving tunnels are kept. */
+/* Apply a new config (SIGHUP). Counters of surviving tunnels are kept.
+ * 0, or -1 (out of memory) with the engine unchanged and still using the
+ * old config, which must then stay alive. */
 int engine_reconfigure(struct engine *e, const struct idt_config *cfg);
 
 /* Direction of an SA within its tunnel: 1 inbound, 2 outbound. */

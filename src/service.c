@@ -62,7 +62,8 @@ static const char unit_template[] =
 "# ProtectSystem=strict makes /var/agentx read-only for this service; that is\n"
 "# enough: connect() to an existing AF_UNIX socket needs write permission on\n"
 "# the socket file, which a read-only mount does not take away.  Only the\n"
-"# log directory needs to be writable (\"-\": no failure if it is missing).\n"
+"# log directory and the state directory (state.dir, tunnels.state) need to\n"
+"# be writable (\"-\": no failure if it is missing).\n"
 "\n"
 "[Unit]\n"
 "Description=IPsec diagnosis daemon (ESP packet loss, MTU discovery; SNMP AgentX subagent)\n"
@@ -85,7 +86,7 @@ static const char unit_template[] =
 "ProtectSystem=strict\n"
 "ProtectHome=yes\n"
 "PrivateTmp=yes\n"
-"ReadWritePaths=-@localstatedir@/log/ipsecdiagtool\n"
+"ReadWritePaths=-@localstatedir@/log/ipsecdiagtool -@localstatedir@/lib/ipsecdiagtool\n"
 "LogsDirectory=ipsecdiagtool\n"
 "StateDirectory=ipsecdiagtool\n"
 "Environment=SNMP_PERSISTENT_DIR=/var/lib/ipsecdiagtool\n"
@@ -812,6 +813,27 @@ static void print_snmpd_help(const struct svc *s)
 
 /* ------------------------------------------------------------------ install */
 
+/* Create dir (mode 0750) owned by the service user. */
+static int service_dir(struct svc *s, const char *dir)
+{
+    if (mkdir_p(s, dir, 0750) < 0)
+        return -1;
+    uid_t uid;
+    gid_t gid;
+    if (lookup_user(s, SERVICE_USER, &uid, &gid)) {
+        struct stat st;
+        if (s->dry || stat(dir, &st) < 0 || st.st_uid != uid || st.st_gid != gid) {
+            act(s, "chown %s:%s %s", SERVICE_USER, SERVICE_USER, dir);
+            if (!s->dry && chown(dir, uid, gid) < 0)
+                fprintf(stderr, PROG " %s: warning: cannot chown %s: %s\n",
+                        s->cmd, dir, strerror(errno));
+        }
+    } else {
+        act(s, "skip: chown %s:%s %s (no such user yet)", SERVICE_USER, SERVICE_USER, dir);
+    }
+    return 0;
+}
+
 int service_install_main(int argc, char **argv, const char *default_config)
 {
     struct svc s;
@@ -822,12 +844,13 @@ int service_install_main(int argc, char **argv, const char *default_config)
         return rc;
 
     char unit_dir[PATH_MAX], unit[PATH_MAX], conf[PATH_MAX], conf_dir[PATH_MAX];
-    char log_dir[PATH_MAX], bin[PATH_MAX], src_buf[PATH_MAX];
+    char log_dir[PATH_MAX], state_dir[PATH_MAX], bin[PATH_MAX], src_buf[PATH_MAX];
     if (rpath(&s, unit_dir, sizeof unit_dir, SERVICE_UNIT_DIR) < 0 ||
         rpath(&s, unit, sizeof unit, SERVICE_UNIT_DIR "/" SERVICE_UNIT_NAME) < 0 ||
         rpath(&s, conf_dir, sizeof conf_dir, SYSCONFDIR) < 0 ||
         rpath(&s, conf, sizeof conf, SYSCONFDIR "/ipsecdiagtool.conf") < 0 ||
-        rpath(&s, log_dir, sizeof log_dir, LOCALSTATEDIR "/log/ipsecdiagtool") < 0)
+        rpath(&s, log_dir, sizeof log_dir, LOCALSTATEDIR "/log/ipsecdiagtool") < 0 ||
+        rpath(&s, state_dir, sizeof state_dir, LOCALSTATEDIR "/lib/ipsecdiagtool") < 0)
         return 1;
     if (snprintf(src_buf, sizeof src_buf, "%s/" PROG, sbin_dir()) >= (int)sizeof src_buf ||
         rpath(&s, bin, sizeof bin, src_buf) < 0)
@@ -915,25 +938,9 @@ int service_install_main(int argc, char **argv, const char *default_config)
             goto out;
     }
 
-    /* log directory, owned by the service user */
-    if (mkdir_p(&s, log_dir, 0750) < 0)
+    /* log and state directories, owned by the service user */
+    if (service_dir(&s, log_dir) < 0 || service_dir(&s, state_dir) < 0)
         goto out;
-    {
-        uid_t uid;
-        gid_t gid;
-        if (lookup_user(&s, SERVICE_USER, &uid, &gid)) {
-            struct stat st;
-            if (s.dry || stat(log_dir, &st) < 0 || st.st_uid != uid || st.st_gid != gid) {
-                act(&s, "chown %s:%s %s", SERVICE_USER, SERVICE_USER, log_dir);
-                if (!s.dry && chown(log_dir, uid, gid) < 0)
-                    fprintf(stderr, PROG " %s: warning: cannot chown %s: %s\n",
-                            s.cmd, log_dir, strerror(errno));
-            }
-        } else {
-            act(&s, "skip: chown %s:%s %s (no such user yet)", SERVICE_USER, SERVICE_USER,
-                log_dir);
-        }
-    }
 
     /* unit */
     if (mkdir_p(&s, unit_dir, 0755) < 0)
@@ -1012,12 +1019,13 @@ int service_uninstall_main(int argc, char **argv, const char *default_config)
         return rc;
 
     char unit[PATH_MAX], conf[PATH_MAX], log_dir[PATH_MAX], state_dir[PATH_MAX];
-    char link[PATH_MAX];
+    char link[PATH_MAX], state_dir2[PATH_MAX];
     const char *cfg_abs = default_config ? default_config : SYSCONFDIR "/ipsecdiagtool.conf";
     if (rpath(&s, unit, sizeof unit, SERVICE_UNIT_DIR "/" SERVICE_UNIT_NAME) < 0 ||
         rpath(&s, conf, sizeof conf, cfg_abs) < 0 ||
         rpath(&s, log_dir, sizeof log_dir, LOCALSTATEDIR "/log/ipsecdiagtool") < 0 ||
         rpath(&s, state_dir, sizeof state_dir, STATE_DIR) < 0 ||
+        rpath(&s, state_dir2, sizeof state_dir2, LOCALSTATEDIR "/lib/ipsecdiagtool") < 0 ||
         rpath(&s, link, sizeof link, WANTS_LINK) < 0)
         return 1;
 
@@ -1056,7 +1064,8 @@ int service_uninstall_main(int argc, char **argv, const char *default_config)
 
     if (s.purge) {
         if (remove_tree(&s, conf) < 0 || remove_tree(&s, log_dir) < 0 ||
-            remove_tree(&s, state_dir) < 0)
+            remove_tree(&s, state_dir) < 0 ||
+            (strcmp(state_dir2, state_dir) != 0 && remove_tree(&s, state_dir2) < 0))
             return 1;
         act(&s, "keep user %s (remove it with: userdel %s)", SERVICE_USER, SERVICE_USER);
     } else {

@@ -1,21 +1,42 @@
 /* tunnel_table.c - configured and discovered tunnels, looked up by their
- * unordered pair of outer addresses through a small open-addressing hash. */
+ * unordered pair of outer addresses through a small open-addressing hash.
+ *
+ * Slots: configured tunnels occupy slots 0..nconf-1 in config order;
+ * discovered ones take free slots (a free list chained through the index
+ * field of unused slots).  Slots only grow when every one is in use, and a
+ * reload rebuilds the array for the tunnels that exist, so the slot count
+ * stays proportional to the live tunnels.
+ *
+ * Identities of discovered tunnels (index, name, address order) come from
+ * the tunnel_ids map, which remembers them across aging, reloads and (via
+ * the state file) restarts.  Configured tunnels win every clash with a
+ * remembered identity: its pair is dropped, its index or name replaced. */
 #include "tunnel_table.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define NONE UINT32_MAX
+
+/* Configured tunnels by name and by index (slot + 1; 0 = empty). */
+struct conf_index {
+    uint32_t *by_name, *by_index;
+    uint32_t mask;
+};
+
 struct tunnel_table {
     struct tunnel *slot;        /* nslots entries */
-    uint32_t nslots;            /* allocated */
+    uint32_t nslots;
     uint32_t count;             /* used */
+    uint32_t nconf;             /* configured: slots 0..nconf-1 */
     uint32_t ndiscovered;
     uint32_t max_discovered;
-    uint64_t next_index;        /* next discovered index */
-    uint32_t *hash;             /* 0 = empty, else slot + 1 */
+    uint32_t free_head;         /* first unused slot, NONE if all used */
+    uint32_t *hash;             /* pairs: 0 = empty, else slot + 1 */
     uint32_t hmask;
+    struct conf_index ci;
+    struct tunnel_ids *ids;     /* capacity max_discovered */
 };
 
 int idt_addr_cmp(const struct idt_addr *a, const struct idt_addr *b)
@@ -25,26 +46,6 @@ int idt_addr_cmp(const struct idt_addr *a, const struct idt_addr *b)
     return memcmp(a->a, b->a, a->family == 4 ? 4 : 16);
 }
 
-static uint64_t pair_hash(const struct idt_addr *a, const struct idt_addr *b)
-{
-    const struct idt_addr *lo = a, *hi = b;
-    if (idt_addr_cmp(a, b) > 0) {
-        lo = b;
-        hi = a;
-    }
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ lo->family;
-    uint64_t w;
-    for (int i = 0; i < 2; i++) {
-        memcpy(&w, lo->a + 8 * i, 8);
-        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-        h ^= h >> 31;
-        memcpy(&w, hi->a + 8 * i, 8);
-        h = (h ^ w) * 0x94d049bb133111ebULL;
-        h ^= h >> 29;
-    }
-    return h;
-}
-
 static int pair_match(const struct tunnel *tu, const struct idt_addr *a,
                       const struct idt_addr *b)
 {
@@ -52,35 +53,48 @@ static int pair_match(const struct tunnel *tu, const struct idt_addr *a,
            (idt_addr_eq(&tu->local, b) && idt_addr_eq(&tu->remote, a));
 }
 
-static void hash_insert(struct tunnel_table *t, uint32_t s)
+static uint32_t pair_home(const struct tunnel *tu, uint32_t mask)
 {
-    uint32_t i = (uint32_t)pair_hash(&t->slot[s].local, &t->slot[s].remote) & t->hmask;
-    while (t->hash[i])
-        i = (i + 1) & t->hmask;
-    t->hash[i] = s + 1;
+    return (uint32_t)tunnel_ids_pair_hash(&tu->local, &tu->remote) & mask;
 }
 
-static int hash_rebuild(struct tunnel_table *t)
+static uint32_t hash_cap(uint32_t n)
 {
     uint32_t cap = 16;
-    while (cap < 2 * t->nslots)
+    while (cap < 2 * n)
         cap <<= 1;
-    uint32_t *h = calloc(cap, sizeof *h);
-    if (!h)
-        return -1;
-    free(t->hash);
-    t->hash = h;
-    t->hmask = cap - 1;
-    for (uint32_t s = 0; s < t->nslots; s++)
-        if (t->slot[s].used)
-            hash_insert(t, s);
-    return 0;
+    return cap;
+}
+
+static void hash_insert(uint32_t *h, uint32_t mask, const struct tunnel *slots, uint32_t s)
+{
+    uint32_t i = pair_home(&slots[s], mask);
+    while (h[i])
+        i = (i + 1) & mask;
+    h[i] = s + 1;
+}
+
+/* Remove slot s from the pair hash (backward shift, no allocation). */
+static void hash_delete(struct tunnel_table *t, uint32_t s)
+{
+    uint32_t hole = pair_home(&t->slot[s], t->hmask);
+    while (t->hash[hole] != s + 1)
+        hole = (hole + 1) & t->hmask;
+    t->hash[hole] = 0;
+    for (uint32_t p = (hole + 1) & t->hmask; t->hash[p]; p = (p + 1) & t->hmask) {
+        uint32_t home = pair_home(&t->slot[t->hash[p] - 1], t->hmask);
+        if (((p - home) & t->hmask) >= ((p - hole) & t->hmask)) {
+            t->hash[hole] = t->hash[p];
+            t->hash[p] = 0;
+            hole = p;
+        }
+    }
 }
 
 struct tunnel *tunnel_table_find(struct tunnel_table *t, const struct idt_addr *a,
                                  const struct idt_addr *b)
 {
-    uint32_t i = (uint32_t)pair_hash(a, b) & t->hmask;
+    uint32_t i = (uint32_t)tunnel_ids_pair_hash(a, b) & t->hmask;
     while (t->hash[i]) {
         struct tunnel *tu = &t->slot[t->hash[i] - 1];
         if (pair_match(tu, a, b))
@@ -90,17 +104,138 @@ struct tunnel *tunnel_table_find(struct tunnel_table *t, const struct idt_addr *
     return NULL;
 }
 
-void tunnel_make_name(char *buf, size_t len, const struct idt_addr *local,
+/* ------------------------------------------------------------ configured names/indexes */
+
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+static int conf_alloc(struct conf_index *ci, uint32_t nconf)
+{
+    uint32_t cap = hash_cap(nconf);
+    ci->by_name = calloc(2 * (size_t)cap, sizeof *ci->by_name);
+    if (!ci->by_name)
+        return -1;
+    ci->by_index = ci->by_name + cap;
+    ci->mask = cap - 1;
+    return 0;
+}
+
+static void conf_build(struct conf_index *ci, const struct tunnel *slots, uint32_t nconf)
+{
+    for (uint32_t s = 0; s < nconf; s++) {
+        uint32_t i = name_hash(slots[s].name) & ci->mask;
+        while (ci->by_name[i])
+            i = (i + 1) & ci->mask;
+        ci->by_name[i] = s + 1;
+        i = (slots[s].index * 0x9e3779b1u) & ci->mask;
+        while (ci->by_index[i])
+            i = (i + 1) & ci->mask;
+        ci->by_index[i] = s + 1;
+    }
+}
+
+static int conf_has_name(const struct tunnel_table *t, const char *name)
+{
+    for (uint32_t i = name_hash(name) & t->ci.mask; t->ci.by_name[i]; i = (i + 1) & t->ci.mask)
+        if (strcmp(t->slot[t->ci.by_name[i] - 1].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+static int conf_has_index(const struct tunnel_table *t, uint32_t index)
+{
+    for (uint32_t i = (index * 0x9e3779b1u) & t->ci.mask; t->ci.by_index[i];
+         i = (i + 1) & t->ci.mask)
+        if (t->slot[t->ci.by_index[i] - 1].index == index)
+            return 1;
+    return 0;
+}
+
+/* Generated name that no configured tunnel has (tunnel_ids_name scheme). */
+static void make_name(const struct tunnel_table *t, char *buf, const struct idt_addr *local,
                       const struct idt_addr *remote, uint32_t index)
 {
-    char l[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
-    idt_addr_str(local, l, sizeof l);
-    idt_addr_str(remote, r, sizeof r);
-    if (strlen(l) + 1 + strlen(r) <= IDT_NAME_MAX - 1 && len >= IDT_NAME_MAX)
-        snprintf(buf, len, "%s-%s", l, r);
-    else
-        snprintf(buf, len, "tunnel-%u", index);
+    uint32_t alt = 0;
+    do
+        tunnel_ids_name(buf, local, remote, index, alt++);
+    while (conf_has_name(t, buf));
 }
+
+/* ------------------------------------------------------------ remembered identities */
+
+/* Make the remembered identities agree with the configured tunnels. */
+static void reconcile_ids(struct tunnel_table *t)
+{
+    struct tunnel_ids *m = t->ids;
+    uint64_t first = 1;
+    for (uint32_t s = 0; s < t->nconf; s++)
+        if (t->slot[s].index >= first)
+            first = (uint64_t)t->slot[s].index + 1;
+    if (m->next_index < first) {
+        m->next_index = first;
+        m->changes++;
+    }
+    struct tunnel_id *id = tunnel_ids_first(m), *nx;
+    for (; id; id = nx) {
+        nx = tunnel_ids_next(m, id);
+        struct tunnel *tu = tunnel_table_find(t, &id->local, &id->remote);
+        if (tu && tu->origin == TUNNEL_CONFIGURED) {
+            tunnel_ids_remove(m, id);
+            continue;
+        }
+        if (conf_has_index(t, id->index)) {
+            if (m->next_index > UINT32_MAX) {
+                tunnel_ids_remove(m, id);
+                continue;
+            }
+            id->index = (uint32_t)m->next_index++;
+            make_name(t, id->name, &id->local, &id->remote, id->index);
+            m->changes++;
+        } else if (conf_has_name(t, id->name)) {
+            make_name(t, id->name, &id->local, &id->remote, id->index);
+            m->changes++;
+        }
+    }
+}
+
+struct tunnel_ids *tunnel_table_ids(struct tunnel_table *t)
+{
+    return t->ids;
+}
+
+int tunnel_table_load_ids(struct tunnel_table *t, const char *text, size_t len,
+                          char *err, size_t errlen)
+{
+    if (t->ndiscovered) {
+        snprintf(err, errlen, "tunnels were already discovered");
+        return -1;
+    }
+    struct tunnel_ids *m = tunnel_ids_parse(text, len, t->max_discovered, err, errlen);
+    if (!m)
+        return -1;
+    tunnel_ids_destroy(t->ids);
+    t->ids = m;
+    reconcile_ids(t);
+    return 0;
+}
+
+void tunnel_table_touch(struct tunnel_table *t, struct tunnel *tu, uint64_t now_s)
+{
+    if (tu->origin != TUNNEL_DISCOVERED)
+        return;
+    struct tunnel_id *id = tunnel_ids_find(t->ids, &tu->local, &tu->remote);
+    if (id)
+        tunnel_ids_touch(t->ids, id, now_s);
+    else    /* not expected: live identities are the most recent ones */
+        tunnel_ids_insert(t->ids, &tu->local, &tu->remote, tu->index, tu->name, now_s);
+}
+
+/* ------------------------------------------------------------ table */
 
 void tunnel_alert_params(const struct idt_config *cfg, const struct tunnel *tu,
                          struct alert_params *p)
@@ -141,13 +276,22 @@ static void init_configured(struct tunnel *tu, const struct idt_config *cfg, uin
     alert_init(&tu->alert, &ap, now_us);
 }
 
-static uint64_t first_discovered_index(const struct idt_config *cfg)
+/* Chain the unused slots from..n-1 into the free list, lowest first. */
+static uint32_t chain_free(struct tunnel *slots, uint32_t from, uint32_t n, uint32_t tail)
 {
-    uint64_t mx = 0;
-    for (size_t i = 0; i < cfg->ntunnels; i++)
-        if (cfg->tunnels[i].index > mx)
-            mx = cfg->tunnels[i].index;
-    return mx + 1;
+    uint32_t head = tail;
+    for (uint32_t s = n; s-- > from;) {
+        memset(&slots[s], 0, sizeof slots[s]);
+        slots[s].index = head;
+        head = s;
+    }
+    return head;
+}
+
+static uint32_t slots_for(uint32_t live)
+{
+    uint64_t n = (uint64_t)live + live / 4 + 8;
+    return n > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)n;
 }
 
 struct tunnel_table *tunnel_table_create(const struct idt_config *cfg,
@@ -157,20 +301,24 @@ struct tunnel_table *tunnel_table_create(const struct idt_config *cfg,
     if (!t)
         return NULL;
     t->max_discovered = max_discovered;
-    t->nslots = (uint32_t)cfg->ntunnels + 8;
+    t->nconf = (uint32_t)cfg->ntunnels;
+    t->nslots = slots_for(t->nconf);
     t->slot = calloc(t->nslots, sizeof *t->slot);
-    if (!t->slot) {
-        free(t);
-        return NULL;
-    }
-    for (uint32_t i = 0; i < cfg->ntunnels; i++)
-        init_configured(&t->slot[i], cfg, i, now_us);
-    t->count = (uint32_t)cfg->ntunnels;
-    t->next_index = first_discovered_index(cfg);
-    if (hash_rebuild(t) < 0) {
+    t->hmask = hash_cap(t->nslots) - 1;
+    t->hash = calloc((size_t)t->hmask + 1, sizeof *t->hash);
+    t->ids = tunnel_ids_create(max_discovered ? max_discovered : 1);
+    if (!t->slot || !t->hash || !t->ids || conf_alloc(&t->ci, t->nconf) < 0) {
         tunnel_table_destroy(t);
         return NULL;
     }
+    for (uint32_t i = 0; i < t->nconf; i++) {
+        init_configured(&t->slot[i], cfg, i, now_us);
+        hash_insert(t->hash, t->hmask, t->slot, i);
+    }
+    t->count = t->nconf;
+    t->free_head = chain_free(t->slot, t->nconf, t->nslots, NONE);
+    conf_build(&t->ci, t->slot, t->nconf);
+    reconcile_ids(t);
     return t;
 }
 
@@ -180,19 +328,35 @@ void tunnel_table_destroy(struct tunnel_table *t)
         return;
     free(t->slot);
     free(t->hash);
+    free(t->ci.by_name);
+    tunnel_ids_destroy(t->ids);
     free(t);
 }
 
+/* Double the slots; on failure nothing changes. */
 static int grow(struct tunnel_table *t)
 {
-    uint32_t n = t->nslots * 2;
-    struct tunnel *s = realloc(t->slot, (size_t)n * sizeof *s);
-    if (!s)
+    if (t->nslots > UINT32_MAX / 4)
         return -1;
-    memset(s + t->nslots, 0, (size_t)(n - t->nslots) * sizeof *s);
+    uint32_t n = t->nslots * 2, hcap = hash_cap(n);
+    uint32_t *h = calloc(hcap, sizeof *h);
+    if (!h)
+        return -1;
+    struct tunnel *s = realloc(t->slot, (size_t)n * sizeof *s);
+    if (!s) {
+        free(h);
+        return -1;
+    }
     t->slot = s;
+    t->free_head = chain_free(s, t->nslots, n, t->free_head);
     t->nslots = n;
-    return hash_rebuild(t);
+    free(t->hash);
+    t->hash = h;
+    t->hmask = hcap - 1;
+    for (uint32_t i = 0; i < n; i++)
+        if (s[i].used)
+            hash_insert(h, t->hmask, s, i);
+    return 0;
 }
 
 struct tunnel *tunnel_table_add_discovered(struct tunnel_table *t,
@@ -200,48 +364,52 @@ struct tunnel *tunnel_table_add_discovered(struct tunnel_table *t,
                                            const struct idt_addr *remote,
                                            uint64_t now_us)
 {
-    if (t->ndiscovered >= t->max_discovered || t->next_index > UINT32_MAX)
+    if (t->ndiscovered >= t->max_discovered)
         return NULL;
-    if (t->count == t->nslots && grow(t) < 0)
+    struct tunnel_id *id = tunnel_ids_find(t->ids, local, remote);
+    if (!id && t->ids->next_index > UINT32_MAX)
         return NULL;
-    uint32_t s = 0;
-    while (t->slot[s].used)
-        s++;
+    if (t->free_head == NONE && grow(t) < 0)
+        return NULL;
+    uint64_t now_s = now_us / 1000000u;
+    if (id) {
+        tunnel_ids_touch(t->ids, id, now_s);
+    } else {
+        char name[IDT_NAME_MAX];
+        uint32_t index = (uint32_t)t->ids->next_index++;
+        make_name(t, name, local, remote, index);
+        id = tunnel_ids_insert(t->ids, local, remote, index, name, now_s);
+    }
+    uint32_t s = t->free_head;
     struct tunnel *tu = &t->slot[s];
+    t->free_head = tu->index;
     memset(tu, 0, sizeof *tu);
     tu->used = 1;
     tu->origin = TUNNEL_DISCOVERED;
-    tu->index = (uint32_t)t->next_index++;
-    tu->local = *local;
-    tu->remote = *remote;
+    tu->index = id->index;
+    memcpy(tu->name, id->name, sizeof tu->name);
+    tu->local = id->local;
+    tu->remote = id->remote;
     tu->conf_pos = UINT32_MAX;
     tu->created_us = now_us;
-    tunnel_make_name(tu->name, sizeof tu->name, local, remote, tu->index);
     t->count++;
     t->ndiscovered++;
+    hash_insert(t->hash, t->hmask, t->slot, s);
     /* the caller sets alert params (it knows the config) */
-    if (2 * t->nslots > t->hmask + 1) {
-        if (hash_rebuild(t) < 0) {
-            tu->used = 0;
-            t->count--;
-            t->ndiscovered--;
-            return NULL;
-        }
-    } else {
-        hash_insert(t, s);
-    }
     return tu;
 }
 
 void tunnel_table_remove(struct tunnel_table *t, struct tunnel *tu)
 {
-    if (!tu->used)
+    if (!tu->used || tu->origin != TUNNEL_DISCOVERED)
         return;
-    if (tu->origin == TUNNEL_DISCOVERED)
-        t->ndiscovered--;
-    tu->used = 0;
+    uint32_t s = (uint32_t)(tu - t->slot);
+    hash_delete(t, s);
+    memset(tu, 0, sizeof *tu);
+    tu->index = t->free_head;
+    t->free_head = s;
+    t->ndiscovered--;
     t->count--;
-    hash_rebuild(t);    /* rare (aging/reload); keeps probing chains exact */
 }
 
 uint32_t tunnel_table_slot(const struct tunnel_table *t, const struct tunnel *tu)
@@ -266,61 +434,103 @@ uint32_t tunnel_table_count(const struct tunnel_table *t)
     return t->count;
 }
 
+/* Old configured tunnel of this name, NULL if none. */
+static struct tunnel *old_configured(struct tunnel_table *t, const char *name)
+{
+    for (uint32_t i = name_hash(name) & t->ci.mask; t->ci.by_name[i]; i = (i + 1) & t->ci.mask)
+        if (strcmp(t->slot[t->ci.by_name[i] - 1].name, name) == 0)
+            return &t->slot[t->ci.by_name[i] - 1];
+    return NULL;
+}
+
 int tunnel_table_reconfigure(struct tunnel_table *t, const struct idt_config *cfg,
                              uint64_t now_us)
 {
-    /* Work on a copy so that failure leaves the table unchanged. */
-    uint32_t n = t->nslots + (uint32_t)cfg->ntunnels + 8;
-    struct tunnel *s = calloc(n, sizeof *s);
-    if (!s)
+    /* 1. allocate everything; on failure nothing has changed.  The old
+     * configured tunnels are counted once more: the SAs of those that go
+     * become discovered tunnels, which then need no allocation. */
+    uint32_t nconf = (uint32_t)cfg->ntunnels;
+    uint64_t need = (uint64_t)nconf + t->ndiscovered + t->nconf;
+    if (need > UINT32_MAX / 4)
         return -1;
-    uint32_t pos = 0;
-    for (uint32_t i = 0; i < cfg->ntunnels; i++) {
+    uint32_t n = slots_for((uint32_t)need), hcap = hash_cap(n);
+    struct tunnel *s = calloc(n, sizeof *s);
+    uint32_t *h = calloc(hcap, sizeof *h);
+    struct conf_index ci;
+    if (!s || !h || conf_alloc(&ci, nconf) < 0) {
+        free(s);
+        free(h);
+        return -1;
+    }
+
+    /* 2. build the new slots (nothing below can fail) */
+    for (uint32_t i = 0; i < nconf; i++) {
         const struct idt_tunnel_conf *tc = &cfg->tunnels[i];
-        struct tunnel *old = NULL;
-        for (uint32_t k = 0; k < t->nslots && !old; k++)
-            if (t->slot[k].used && t->slot[k].origin == TUNNEL_CONFIGURED &&
-                strcmp(t->slot[k].name, tc->name) == 0)
-                old = &t->slot[k];
+        struct tunnel *old = old_configured(t, tc->name);
         if (old) {
-            s[pos] = *old;
-            s[pos].index = tc->index;
-            s[pos].local = tc->local;
-            s[pos].remote = tc->remote;
-            s[pos].conf_pos = i;
+            s[i] = *old;
+            if (s[i].index != tc->index)
+                s[i].created_us = now_us;   /* a new identity for the NMS */
+            s[i].index = tc->index;
+            s[i].local = tc->local;
+            s[i].remote = tc->remote;
+            s[i].conf_pos = i;
             struct alert_params ap;
-            tunnel_alert_params(cfg, &s[pos], &ap);
-            alert_set_params(&s[pos].alert, &ap, now_us);
+            tunnel_alert_params(cfg, &s[i], &ap);
+            alert_set_params(&s[i].alert, &ap, now_us);
         } else {
-            init_configured(&s[pos], cfg, i, now_us);
+            init_configured(&s[i], cfg, i, now_us);
         }
-        pos++;
+        hash_insert(h, hcap - 1, s, i);
     }
-    uint32_t ndisc = 0;
+    conf_build(&ci, s, nconf);
+    uint32_t pos = nconf;
     for (uint32_t k = 0; k < t->nslots; k++) {
-        struct tunnel *tu = &t->slot[k];
-        if (!tu->used || tu->origin != TUNNEL_DISCOVERED)
-            continue;
-        int clash = 0;
-        for (uint32_t i = 0; i < cfg->ntunnels && !clash; i++)
-            clash = cfg->tunnels[i].index == tu->index ||
-                    pair_match(tu, &cfg->tunnels[i].local, &cfg->tunnels[i].remote);
-        if (clash)
-            continue;   /* its SAs are re-attached by the engine */
-        s[pos] = *tu;
-        struct alert_params ap;
-        tunnel_alert_params(cfg, &s[pos], &ap);
-        alert_set_params(&s[pos].alert, &ap, now_us);
-        pos++;
-        ndisc++;
+        const struct tunnel *tu = &t->slot[k];
+        if (tu->used && tu->origin == TUNNEL_DISCOVERED)
+            s[pos++] = *tu;
     }
+
+    /* 3. commit */
     free(t->slot);
+    free(t->hash);
+    free(t->ci.by_name);
     t->slot = s;
     t->nslots = n;
-    t->count = pos;
-    t->ndiscovered = ndisc;
-    uint64_t fi = first_discovered_index(cfg);
-    if (fi > t->next_index)
-        t->next_index = fi;
-    return hash_rebuild(t);
+    t->hash = h;
+    t->hmask = hcap - 1;
+    t->ci = ci;
+    t->nconf = nconf;
+    t->count = nconf;
+    t->ndiscovered = 0;
+    uint64_t now_s = now_us / 1000000u;
+    for (uint32_t k = nconf; k < pos; k++)   /* live identities are never evicted */
+        if (!tunnel_ids_find(t->ids, &s[k].local, &s[k].remote))
+            tunnel_ids_insert(t->ids, &s[k].local, &s[k].remote, s[k].index, s[k].name, now_s);
+    reconcile_ids(t);
+
+    /* discovered tunnels: merged into a configured pair, or their identity */
+    uint32_t keep = nconf;
+    for (uint32_t k = nconf; k < pos; k++) {
+        struct tunnel tu = s[k];
+        if (tunnel_table_find(t, &tu.local, &tu.remote))
+            continue;   /* now configured: its SAs are re-attached by the engine */
+        const struct tunnel_id *id = tunnel_ids_find(t->ids, &tu.local, &tu.remote);
+        if (!id)
+            continue;   /* index space exhausted: dropped like a capped one */
+        if (id->index != tu.index)
+            tu.created_us = now_us;
+        tu.index = id->index;
+        memcpy(tu.name, id->name, sizeof tu.name);
+        struct alert_params ap;
+        tunnel_alert_params(cfg, &tu, &ap);
+        alert_set_params(&tu.alert, &ap, now_us);
+        s[keep] = tu;
+        hash_insert(t->hash, t->hmask, s, keep);
+        keep++;
+        t->ndiscovered++;
+    }
+    t->count = keep;
+    t->free_head = chain_free(s, keep, n, NONE);
+    return 0;
 }

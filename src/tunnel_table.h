@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include "config.h"
 #include "alert.h"
+#include "tunnel_ids.h"
 
 enum tunnel_origin { TUNNEL_CONFIGURED = 1, TUNNEL_DISCOVERED = 2 };
 
@@ -44,37 +45,60 @@ void tunnel_table_destroy(struct tunnel_table *t);
 struct tunnel *tunnel_table_find(struct tunnel_table *t, const struct idt_addr *a,
                                  const struct idt_addr *b);
 
-/* Create a discovered tunnel with the given local/remote.  NULL when the
- * discovered-tunnel cap is reached or the index space is exhausted. */
+/* Create a discovered tunnel for a pair that has none.  A remembered pair
+ * gets its remembered index, name and local/remote order; a new one gets
+ * the given order, the next index (above every remembered and configured
+ * one) and a generated name no configured tunnel has.  NULL when the
+ * discovered-tunnel cap is reached, the index space is exhausted, or the
+ * slots cannot grow (only when all are in use).  O(1) amortized. */
 struct tunnel *tunnel_table_add_discovered(struct tunnel_table *t,
                                            const struct idt_addr *local,
                                            const struct idt_addr *remote,
                                            uint64_t now_us);
 
-/* Remove a discovered tunnel (aging). */
+/* Remove a discovered tunnel (aging); its identity stays remembered.
+ * No allocation. */
 void tunnel_table_remove(struct tunnel_table *t, struct tunnel *tu);
 
-/* Slot access: slots are stable while the tunnel exists. */
+/* Slot access: slots are stable while the tunnel exists (and until the
+ * next tunnel_table_reconfigure, which renumbers them). */
 uint32_t tunnel_table_slot(const struct tunnel_table *t, const struct tunnel *tu);
 struct tunnel *tunnel_table_at(struct tunnel_table *t, uint32_t slot);
-uint32_t tunnel_table_slots(const struct tunnel_table *t);   /* upper bound */
+/* Upper bound of the slot numbers: proportional to the most tunnels that
+ * existed at once since the last reconfigure. */
+uint32_t tunnel_table_slots(const struct tunnel_table *t);
 uint32_t tunnel_table_count(const struct tunnel_table *t);
 
 /* Apply a new config (reload): tunnels whose name still exists keep
- * their counters and index; removed configured tunnels disappear; new ones
- * appear.  Discovered tunnels that now match a configured pair are merged
- * into it.  Returns 0, or -1 on allocation failure (table unchanged). */
+ * their counters; one whose index changes gets created_us = now_us (a
+ * discontinuity); removed configured tunnels disappear; new ones appear.
+ * Discovered tunnels that now match a configured pair are merged into it
+ * (dropped); one whose index or name a configured tunnel now has gets a
+ * new one.  Everything is allocated before anything changes: returns 0,
+ * or -1 on allocation failure with the table unchanged.  After success,
+ * one discovered tunnel per old configured tunnel can be added without
+ * allocating (for SAs of configured tunnels that went away).  Slots are
+ * renumbered and proportional to the tunnels that exist. */
 int tunnel_table_reconfigure(struct tunnel_table *t, const struct idt_config *cfg,
                              uint64_t now_us);
+
+/* Remembered identities of discovered tunnels (for the state file). */
+struct tunnel_ids *tunnel_table_ids(struct tunnel_table *t);
+
+/* Replace the remembered identities by those of a state file text
+ * (tunnel_ids.h format), reconciled with the configured tunnels.  Only
+ * before any tunnel is discovered.  0, or -1 with a reason in err
+ * (nothing changed). */
+int tunnel_table_load_ids(struct tunnel_table *t, const char *text, size_t len,
+                          char *err, size_t errlen);
+
+/* A discovered tunnel is alive at now_s: its identity becomes the most
+ * recent (so that the least recently seen ones are forgotten first). */
+void tunnel_table_touch(struct tunnel_table *t, struct tunnel *tu, uint64_t now_s);
 
 /* Alert parameters of a tunnel from the config (overrides applied). */
 void tunnel_alert_params(const struct idt_config *cfg, const struct tunnel *tu,
                          struct alert_params *out);
-
-/* Canonical discovered-tunnel name "<local>-<remote>", or "tunnel-<index>"
- * when that does not fit in IDT_NAME_MAX-1 characters. */
-void tunnel_make_name(char *buf, size_t len, const struct idt_addr *local,
-                      const struct idt_addr *remote, uint32_t index);
 
 /* Order of addresses: family first (4 before 6), then bytes. */
 int idt_addr_cmp(const struct idt_addr *a, const struct idt_addr *b);

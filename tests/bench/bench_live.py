@@ -277,7 +277,7 @@ class Snmp:
         self.env.__enter__()
 
     def start_agent(self, cfg_text):
-        self.env.conf.write_text(cfg_text)
+        self.env.write_conf(cfg_text)
         self.env.start_agent()
         return self.env.agent.pid
 

@@ -6,6 +6,7 @@
 #   fuzz_config      src/config.c (+ libconfig, not instrumented)
 #   fuzz_engine      a frame sequence through engine_packet()
 #   fuzz_pcap_file   a whole capture file through src/pcap_file.c and the engine
+#   fuzz_state       the tunnel state file parser (src/tunnel_ids.c), round trip
 #
 # Each target is built with
 #   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -73,16 +74,20 @@ build fuzz_rw -I"$SRC/tests/unit" "$SRC/src/replay_window.c" "$SRC/tests/unit/rw
 build fuzz_config "$SRC/src/config.c" "$SRC/tests/fuzz/fuzz_config.c" $LIBCONFIG
 # shellcheck disable=SC2086
 build fuzz_engine "$SRC/src/engine.c" "$SRC/src/esp_parse.c" "$SRC/src/sa_table.c" \
-    "$SRC/src/replay_window.c" "$SRC/src/tunnel_table.c" "$SRC/src/alert.c" "$SRC/src/config.c" \
-    "$SRC/tests/fuzz/fuzz_engine.c" $LIBCONFIG
+    "$SRC/src/replay_window.c" "$SRC/src/tunnel_table.c" "$SRC/src/tunnel_ids.c" "$SRC/src/alert.c" \
+    "$SRC/src/config.c" "$SRC/tests/fuzz/fuzz_engine.c" $LIBCONFIG
 # shellcheck disable=SC2086
 build fuzz_pcap_file "$SRC/src/pcap_file.c" "$SRC/src/engine.c" "$SRC/src/esp_parse.c" \
     "$SRC/src/sa_table.c" "$SRC/src/replay_window.c" "$SRC/src/tunnel_table.c" \
-    "$SRC/src/alert.c" "$SRC/src/config.c" "$SRC/tests/fuzz/fuzz_pcap_file.c" $LIBCONFIG
+    "$SRC/src/tunnel_ids.c" "$SRC/src/alert.c" "$SRC/src/config.c" "$SRC/tests/fuzz/fuzz_pcap_file.c" \
+    $LIBCONFIG
+# shellcheck disable=SC2086
+build fuzz_state "$SRC/src/tunnel_ids.c" "$SRC/src/tunnel_table.c" "$SRC/src/alert.c" \
+    "$SRC/src/config.c" "$SRC/tests/fuzz/fuzz_state.c" $LIBCONFIG
 
 status=0
 summary=""
-for t in fuzz_esp_parse fuzz_rw fuzz_config fuzz_engine fuzz_pcap_file; do
+for t in fuzz_esp_parse fuzz_rw fuzz_config fuzz_engine fuzz_pcap_file fuzz_state; do
     seeds="$SRC/tests/fuzz/corpus/$t"
     work="$OUT/$t.corpus"
     art="$OUT/$t.artifacts"

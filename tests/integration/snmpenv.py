@@ -74,7 +74,7 @@ class SnmpEnv:
         self.trap_port = free_udp_port() if traps else None
         self.sock = str(self.dir / "agentx.sock")
         self.conf = self.dir / "ipsecdiagtool.conf"
-        self.conf.write_text(config_text)
+        self.write_conf(config_text)
         self.snmpd = self.trapd = self.agent = None
         self.snmpd_log = self.dir / "snmpd.log"
         self.trap_log = self.dir / "traps.log"
@@ -86,6 +86,14 @@ class SnmpEnv:
         self.env.setdefault("HOME", str(self.dir))
         self.mibpath = "+%s:%s" % (ietf_mib_dir(), MIBDIR)
         self._start_agent = start_agent
+
+    def write_conf(self, text):
+        """Write the subagent's config; without a state group of its own, its
+        state file goes to this test's directory (never the build default,
+        which other tests and runs share)."""
+        if not re.search(r"^\s*state\s*[:=]", text, re.M):
+            text += '\nstate: { dir = "%s"; };\n' % (self.dir / "state")
+        self.conf.write_text(text)
 
     # ------------------------------------------------------------ processes
     def _prefix(self):

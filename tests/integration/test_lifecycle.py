@@ -256,7 +256,7 @@ def test_sighup_reload_keeps_counters_and_applies_changes(idt_bin, workdir, net)
         assert get_num(env, "InPkts", 2) == 0
 
         # new config: alert_lost 100 -> 5, bravo removed, charlie added
-        env.conf.write_text(config([TA, TC], alert_lost=5))
+        env.write_conf(config([TA, TC], alert_lost=5))
         env.agent.send_signal(signal.SIGHUP)
         wait_for(lambda: "configuration reloaded from %s (2 tunnels)" % env.conf in env.agent_text(),
                  10, what="'configuration reloaded' in the subagent log")
@@ -323,7 +323,7 @@ def test_refused_reload_keeps_running_config(idt_bin, workdir, net):
         assert table_rows(env.walk(M + "ipsecDiagTunnelTable")) == {1: "alpha", 2: "bravo"}
 
         # and a later valid reload is still applied
-        env.conf.write_text(good_text.replace(tunnel_block(TB), tunnel_block(TB) + ",\n" +
+        env.write_conf(good_text.replace(tunnel_block(TB), tunnel_block(TB) + ",\n" +
                                               tunnel_block(TC)))
         env.agent.send_signal(signal.SIGHUP)
         wait_for(lambda: "configuration reloaded from %s (3 tunnels)" % env.conf in env.agent_text(),

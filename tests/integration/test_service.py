@@ -112,7 +112,7 @@ def paths(generated_unit):
     u = parse_unit(generated_unit)["Service"]
     m = re.fullmatch(r"(/\S*)/ipsecdiagtool run -c (/\S*)/ipsecdiagtool\.conf", u["ExecStart"][0])
     assert m, "unexpected ExecStart in the generated unit: %r" % u["ExecStart"]
-    m2 = re.fullmatch(r"-(/\S*)/log/ipsecdiagtool", u["ReadWritePaths"][0])
+    m2 = re.fullmatch(r"-(/\S*)/log/ipsecdiagtool -\S*", u["ReadWritePaths"][0])
     assert m2, "unexpected ReadWritePaths in the generated unit: %r" % u["ReadWritePaths"]
     return {"sbindir": m.group(1), "sysconfdir": m.group(2), "localstatedir": m2.group(1),
             "type": u["Type"][0]}
@@ -169,7 +169,8 @@ def check_unit_text(text, paths):
     assert paths["type"] in ("notify", "simple")
     assert svc["ExecStart"] == ["%s/ipsecdiagtool run -c %s/ipsecdiagtool.conf"
                                 % (paths["sbindir"], paths["sysconfdir"])]
-    assert svc["ReadWritePaths"] == ["-%s/log/ipsecdiagtool" % paths["localstatedir"]]
+    assert svc["ReadWritePaths"] == ["-%s/log/ipsecdiagtool -%s/lib/ipsecdiagtool"
+                                     % (paths["localstatedir"], paths["localstatedir"])]
     for k, v in EXPECTED_SERVICE.items():
         assert svc.get(k) == [v], "%s=: expected %r, got %r" % (k, v, svc.get(k))
     assert u["Install"]["WantedBy"] == ["multi-user.target"]
@@ -301,10 +302,10 @@ def test_install_creates_user_in_tree(idt_bin, tmp_path, paths):
     assert 0 < uid < 1000 and shell == "/usr/sbin/nologin"
     assert any(ln.startswith("ipsecdiag:x:%d:" % gid)
                for ln in (root / "etc/group").read_text().splitlines())
-    logdir = root / rel(paths["localstatedir"]) / "log" / "ipsecdiagtool"
-    st = logdir.stat()
-    assert (st.st_uid, st.st_gid) == (uid, gid)
-    assert stat.S_IMODE(st.st_mode) == 0o750
+    for d in ("log", "lib"):     # logs, and state.dir's default (tunnels.state)
+        st = (root / rel(paths["localstatedir"]) / d / "ipsecdiagtool").stat()
+        assert (st.st_uid, st.st_gid) == (uid, gid), d
+        assert stat.S_IMODE(st.st_mode) == 0o750, d
     assert Path("/etc/passwd").read_text() == host_passwd, "useradd changed the host"
     p = install(idt_bin, root)
     assert p.returncode == 0, show(p)
@@ -353,7 +354,7 @@ def test_dry_run_changes_nothing(idt_bin, tmp_path, paths):
     assert p.returncode == 0, show(p)
     assert tree(root) == before, "install --dry-run changed the tree\n" + show(p)
     # it announces every action
-    for what in ("useradd", "ipsecdiagtool.conf", "log/ipsecdiagtool", UNIT_REL,
+    for what in ("useradd", "ipsecdiagtool.conf", "log/ipsecdiagtool", "lib/ipsecdiagtool", UNIT_REL,
                  "systemctl"):
         assert what in p.stdout, "dry run does not mention %r\n%s" % (what, show(p))
     assert all(ln.startswith("[dry-run]") for ln in p.stdout.splitlines()[:5]), show(p)

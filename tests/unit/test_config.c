@@ -1048,6 +1048,37 @@ static void test_example_conf_loads(void **state)
     config_free(&c);
 }
 
+static void test_state_dir(void **state)
+{
+    (void)state;
+    struct idt_config c;
+    load_ok("", &c);
+    assert_string_equal(c.state_dir, LOCALSTATEDIR "/lib/ipsecdiagtool");   /* Makefile.am */
+    char *out = print_to_string(&c);
+    assert_non_null(strstr(out, "\nstate: {\n  dir = \"" LOCALSTATEDIR "/lib/ipsecdiagtool\";\n};\n"));
+    free(out);
+    config_free(&c);
+    load_ok("state: { dir = \"/srv/idt state\"; };", &c);
+    assert_string_equal(c.state_dir, "/srv/idt state");
+    out = print_to_string(&c);
+    struct idt_config c2;
+    load_ok(out, &c2);      /* the printed form loads back */
+    assert_string_equal(c2.state_dir, "/srv/idt state");
+    free(out);
+    config_free(&c);
+    config_free(&c2);
+    load_ok("state: { dir = \"\"; };", &c);
+    assert_string_equal(c.state_dir, "");
+    config_free(&c);
+    expect_err("state: {\n dir = \"var/lib/x\";\n};", "t.conf",
+               "t.conf:2: state.dir: \"var/lib/x\" is not an absolute path (use \"\" for no "
+               "state file)");
+    expect_err("state: { dir = 5; };", "t.conf", "t.conf:1: state.dir: expected a string, got an integer");
+    expect_err("state: { path = \"/x\"; };", "t.conf",
+               "t.conf:1: state.path: unknown key");
+    expect_err("state = \"/x\";", "t.conf", "t.conf:1: state: expected a group { ... }, got a string");
+}
+
 /* ------------------------------------------------------------------ */
 /* misc                                                                 */
 
@@ -1146,6 +1177,7 @@ int main(void)
         cmocka_unit_test(test_file_cannot_open),
         cmocka_unit_test(test_example_conf_loads),
         cmocka_unit_test(test_err_buffer_handling),
+        cmocka_unit_test(test_state_dir),
         cmocka_unit_test(test_addr_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
