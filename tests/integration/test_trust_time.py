@@ -237,3 +237,67 @@ def test_capture_drops_exact_across_reopen(net, idt_bin):
     assert drops2 > drops1
     time.sleep(2.5)                       # several more stats reads: still exact
     assert H.get_numeric(env, ESP_PKTS) + H.get_numeric(env, CAPTURE_DROPS) == total
+
+
+# --------------------------------------------------------------------------
+# 4. a thousand reloads leave memory and tick cost flat
+
+def mem_kb(pid, what):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith(what + ":"):
+            return int(line.split()[1])
+    raise AssertionError("no %s for %d" % (what, pid))
+
+
+def cpu_ticks(pid):
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])          # utime + stime (clock ticks)
+
+
+def many_tunnels(n, variant):
+    rows = ['{ name = "t%d"; index = %d; local = "10.%d.%d.1"; remote = "10.%d.%d.2"; alert_lost = %d; }'
+            % (i, i, 100 + i // 250, i % 250, 100 + i // 250, i % 250, 5 + variant)
+            for i in range(2, n + 1)]
+    rows.insert(0, '{ name = "conf1"; index = %d; local = "%s"; remote = "%s"; }'
+                % (CONF_IDX, CONF_L, CONF_R))
+    return ('agentx: { ping_interval = 2; };\ncapture: { interface = "vB"; };\n'
+            'tunnels = (\n  %s\n);\n' % ",\n  ".join(rows))
+
+
+def test_thousand_reloads_flat(net, idt_bin):
+    n = 100
+    env = net.start_snmp(idt_bin, many_tunnels(n, 0))
+    warm_up(net, env)
+    assert replay(net, "a", list(range(1, 51))) == 50
+    wait_for(lambda: in_pkts(env) == 50, 10, what="InPkts.1 == 50")
+    disc = tun_disc(env)
+    pid = env.agent.pid
+
+    def reloads(k0, k1):
+        for k in range(k0, k1):
+            env.conf.write_text(many_tunnels(n, k % 2))
+            env.agent.send_signal(signal.SIGHUP)
+            wait_for(lambda: env.agent_text().count("configuration reloaded") >= k + 1, 5,
+                     step=0.002, what="reload %d applied" % (k + 1))
+
+    def idle_cpu(seconds=5):
+        c0 = cpu_ticks(pid)
+        time.sleep(seconds)
+        return cpu_ticks(pid) - c0
+
+    reloads(0, 50)
+    time.sleep(1)
+    rss0, data0, cpu0 = mem_kb(pid, "VmRSS"), mem_kb(pid, "VmData"), idle_cpu()
+    reloads(50, 1000)
+    time.sleep(1)
+    rss1, data1, cpu1 = mem_kb(pid, "VmRSS"), mem_kb(pid, "VmData"), idle_cpu()
+    print("after 50 reloads: RSS %d KiB, data %d KiB, idle CPU %d ticks/5 s; "
+          "after 1000: %d KiB, %d KiB, %d ticks" % (rss0, data0, cpu0, rss1, data1, cpu1))
+    assert env.agent.poll() is None
+    # no per-reload growth, resident or not (calloc'ed pages never written
+    # are not resident, so the heap's size is checked too)
+    assert rss1 - rss0 <= 2048 and data1 - data0 <= 4096, (rss0, rss1, data0, data1)
+    assert cpu1 <= 2 * cpu0 + 5, (cpu0, cpu1)     # ticks cost what they did
+    # the same tunnel, the same counters, no discontinuity
+    assert in_pkts(env) == 50 and tun_disc(env) == disc
+    assert len(H.walk_numeric(env, H.TUNNEL_ENTRY + ".2")) == n + 1   # + the warm-up pair
