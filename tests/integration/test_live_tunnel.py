@@ -294,7 +294,9 @@ def test_live_alert_on_loss(lab_factory, workdir, idt_bin):
         assert H.trap_int(exc[0][lost_oid]) == THRESH
         assert H.trap_int(exc[0][ilost_oid]) == THRESH
         assert H.trap_int(exc[0][rate_oid]) == rate
-        assert H.tunnel_col(env, "LossAlarm", 1) == H.ALARM_ALARM
+        # the table follows at the next snapshot (published once a second)
+        H.wait_until(lambda: H.tunnel_col(env, "LossAlarm", 1) == H.ALARM_ALARM, 3,
+                     what="LossAlarm.1 == alarm")
         assert "packet loss on tunnel gw1-gw2: lost=%d " % THRESH in env.agent_text()
 
         # quiet traffic, no loss, until cleared
