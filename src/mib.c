@@ -290,6 +290,7 @@ static int tun_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
     case IDT_COL_TUNNEL_MTUDISCOVER: v_int(v, IDT_MTU_DISCOVER_IDLE); break;
     case IDT_COL_TUNNEL_INTERVALLOSTPKTS: v_uns(v, ASN_GAUGE, t->interval_lost); break;
     case IDT_COL_TUNNEL_LOSTWHILEDROPPING: v_c64(v, t->lost_while_dropping); break;
+    case IDT_COL_TUNNEL_SUSPECTPKTS: v_c64(v, t->in.suspect); break;
     default: return -1;
     }
     return 0;
@@ -358,6 +359,7 @@ static int sa_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
     case IDT_COL_SA_DUPLICATEPKTS: v_c64(v, a->c.duplicate); break;
     case IDT_COL_SA_REORDEREDPKTS: v_c64(v, a->c.reordered); break;
     case IDT_COL_SA_HIGHESTSEQ: v_c64(v, a->high); break;
+    case IDT_COL_SA_SUSPECTPKTS: v_c64(v, a->c.suspect); break;
     case IDT_COL_SA_FIRSTSEEN:
         v_uns(v, ASN_TIMETICKS, mib_timestamp((uint64_t)a->first_s * 1000000ULL));
         break;
