@@ -278,8 +278,10 @@ def esn_seqs():
     s += alt_block(M32)                           # 32 next + 32 reordered
     s += list(range(M32 + 32, M32 + 100))         # 68 in order
     x1 = M32 + 99 + J                             # jump: 2^31 - 2 lost
-    x2 = M33 - 256                                # jump: x2 - x1 - 1 lost
-    s += [x1, x2]
+    x2 = M33 - 256                                # jump: x2 - (x1+2) - 1 lost
+    # x1 is held until x1+1, x1+2 confirm it: x2 is 2^31 + 2 ahead of the
+    # H before x1, i.e. behind it, so it is only a forward jump from x1
+    s += [x1, x1 + 1, x1 + 2, x2]
     s += list(range(M33 - 255, M33 - 32))        # 223 in order below 2^33
     s += alt_block(M33)
     s += list(range(M33 + 32, M33 + 100))
@@ -305,9 +307,9 @@ def test_sequence_extremes_exact_counts_constant_memory(idt_bin, workdir):
     es = esn_seqs()
     p = Path(workdir) / "esn.pcap"
     one_sa_pcap(p, es)
-    lost_b = (J - 1) + ((M33 - 256) - (M32 + 99 + J) - 1)
-    assert len(es) == 713 and lost_b == M32 - 357 == 4294966939
-    cases["esn"] = (p, (713, lost_b, 0, 0, 64, M33 + 99))
+    lost_b = (J - 1) + ((M33 - 256) - (M32 + 99 + J + 2) - 1)
+    assert len(es) == 715 and lost_b == M32 - 359 == 4294966937
+    cases["esn"] = (p, (715, lost_b, 0, 0, 64, M33 + 99))
     # (c) 1,000,000 copies of one packet
     p = Path(workdir) / "dups.pcap"
     one_sa_pcap(p, [77] * 1_000_000, gap_us=1)
