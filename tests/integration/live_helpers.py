@@ -27,13 +27,14 @@ TUNNEL_COLS = {
     "LatePkts": 11, "DuplicatePkts": 12, "ReorderedPkts": 13, "LossRate": 14,
     "LossAlarm": 15, "MtuStatus": 17, "Mtu": 18, "MtuLastRun": 19,
     "MtuProbesSent": 20, "MtuDiscover": 21, "IntervalLostPkts": 22,
-    "LostWhileDropping": 23,
+    "LostWhileDropping": 23, "SuspectPkts": 30,
 }
 # ipsecDiagSaEntry columns
 SA_COLS = {
     3: "Encap", 4: "SrcAddrType", 5: "SrcAddr", 6: "DstAddrType", 7: "DstAddr",
     8: "Pkts", 9: "LostPkts", 10: "LatePkts", 11: "DuplicatePkts",
     12: "ReorderedPkts", 13: "HighestSeq", 14: "FirstSeen", 15: "LastSeen",
+    16: "SuspectPkts",
 }
 INBOUND, OUTBOUND = 1, 2
 MTU_NEVERRUN, MTU_RUNNING, MTU_SUCCEEDED, MTU_FAILED = 1, 2, 3, 4
