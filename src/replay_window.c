@@ -246,12 +246,18 @@ static enum rw_kind step(struct rw_state *st, uint64_t *bits, uint32_t seq32,
     return kind;
 }
 
-/* Hold the far jump to s (H < s - W). */
+/* Hold the far jump to s (W < s - H < 2^31). */
 static inline void hold(struct rw_state *st, uint64_t s)
 {
-    st->held = s;
     st->held_at = (uint32_t)st->high;
+    st->held_d = (uint32_t)(s - st->high);
     st->nheld = 1;
+}
+
+/* T, the held packet's 64-bit number (nheld != 0). */
+static inline uint64_t held_pos(const struct rw_state *st)
+{
+    return st->high - ((uint32_t)st->high - st->held_at) + st->held_d;
 }
 
 /* Process the held packets (T, then T + held2) as if they arrived now,
@@ -259,12 +265,13 @@ static inline void hold(struct rw_state *st, uint64_t s)
 static void unhold(struct rw_state *st, uint64_t *bits, uint64_t *lost,
                    struct run_emit *em)
 {
-    uint64_t t = st->held, ign;
+    uint64_t t = held_pos(st), ign;
+    uint32_t t2 = (uint32_t)t + st->held2 - st->window;
     int n = st->nheld;
     st->nheld = 0;
     step(st, bits, (uint32_t)t, lost, &ign, em);
     if (n == 2)
-        step(st, bits, (uint32_t)(t + (uint64_t)(int64_t)st->held2), lost, &ign, em);
+        step(st, bits, t2, lost, &ign, em);
 }
 
 static inline void dismiss(struct rw_state *st)
@@ -278,19 +285,19 @@ static enum rw_kind tentative(struct rw_state *st, uint64_t *bits, uint32_t seq3
                               uint64_t *lost, uint64_t *seq64, struct run_emit *em)
 {
     const uint32_t w = st->window;
-    const uint64_t t = st->held;
+    const uint64_t t = held_pos(st);
     int32_t dt = (int32_t)(seq32 - (uint32_t)t);
 
     if (dt > -(int32_t)w && dt < (int32_t)w) {
         /* In the zone of T (always above H + 1, since T - H > W). */
         uint64_t s = t + (uint64_t)(int64_t)dt;
         *seq64 = s;
-        if (dt == 0 || (st->nheld == 2 && dt == st->held2)) {
+        if (dt == 0 || (st->nheld == 2 && dt + (int32_t)w == (int32_t)st->held2)) {
             st->duplicate++;
             return RW_DUPLICATE;
         }
         if (st->nheld == 1) {
-            st->held2 = (int16_t)dt;
+            st->held2 = (uint32_t)(dt + (int32_t)w) & 0x1FFFu;    /* 1..2W-1 */
             st->nheld = 2;
             return RW_HELD;
         }

@@ -68,16 +68,19 @@
 /* Number of 64-bit words of bitmap a window of w bits needs. */
 #define RW_WORDS(w) (((w) + 63u) / 64u)
 
+/* 72 bytes: it lives in every SA table slot (tests/unit/test_sa_table.c). */
 struct rw_state {
-    uint64_t base;          /* baseline: first sequence seen (64-bit) */
     uint64_t high;          /* H */
     uint64_t received, lost, late, duplicate, reordered, suspect;
-    uint64_t held;          /* T, the held far jump (valid while nheld) */
-    uint32_t window;        /* W, RW_MIN_WINDOW..RW_MAX_WINDOW */
-    uint32_t held_at;       /* low 32 bits of H when T was held */
-    int16_t  held2;         /* second held packet - T (valid if nheld == 2) */
-    uint8_t  nheld;         /* packets held: 0 (no tentative jump), 1 or 2 */
-    uint8_t  started;       /* 0 until the first packet */
+    uint32_t base;          /* B: the first packet's number (so below 2^32) */
+    /* the tentative jump (valid while nheld): H0 = H when it was held
+     * (H - H0 < 2W, so its low 32 bits give it back), T = H0 + held_d */
+    uint32_t held_at;       /* low 32 bits of H0 */
+    uint32_t held_d;        /* T - H0: W < held_d < 2^31 */
+    uint32_t window : 13;   /* W, RW_MIN_WINDOW..RW_MAX_WINDOW */
+    uint32_t held2 : 13;    /* second held packet = T + held2 - W (nheld == 2) */
+    uint32_t nheld : 2;     /* packets held: 0 (no tentative jump), 1 or 2 */
+    uint32_t started : 1;   /* 0 until the first packet */
 };
 /* The bitmap (RW_WORDS(window) uint64_t words) is kept by the caller
  * next to the state, so that an SA table can store both in one slot. */

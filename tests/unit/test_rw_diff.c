@@ -102,7 +102,7 @@ static int compare_state(const struct rw_state *st, const struct rwref *ref)
     if (ref->started && st->high != (uint64_t)ref->high)
         FAIL("high %" PRIu64 " vs %" PRId64, st->high, ref->high);
     if (ref->started && st->base != (uint64_t)ref->base)
-        FAIL("base %" PRIu64 " vs %" PRId64, st->base, ref->base);
+        FAIL("base %" PRIu64 " vs %" PRId64, (uint64_t)st->base, ref->base);
     return 0;
 }
 
