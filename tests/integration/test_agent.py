@@ -41,13 +41,13 @@ def test_tunnel_table_identity(env):
     assert w["ipsecDiagTunnelLocalAddr.3"] == '"20 01 0D B8 00 00 00 00 00 00 00 00 00 00 00 01 "'
     for idx in ("3", "7"):
         for col in ("InPkts", "LostPkts", "LatePkts", "DuplicatePkts", "ReorderedPkts", "ActiveSAs",
-                    "LossRate", "Mtu", "MtuProbesSent"):
+                    "LossRate", "Mtu", "MtuProbesSent", "SuspectPkts"):
             assert w["ipsecDiagTunnel%s.%s" % (col, idx)] == "0", col
         assert w["ipsecDiagTunnelMtuStatus.%s" % idx] == "neverRun"
         assert w["ipsecDiagTunnelLossAlarm.%s" % idx] == "normal"
         assert w["ipsecDiagTunnelMtuDiscover.%s" % idx] == "idle"
-    # exactly two rows: 23 - 1 (index) accessible columns each
-    assert len(w) == 2 * 22
+    # exactly two rows: columns 1..23 and 30, minus the index: 23 accessible each
+    assert len(w) == 2 * 23
     # rows come in index order within a column (GETNEXT order)
     keys = [k for k in w if k.startswith("ipsecDiagTunnelName.")]
     assert keys == ["ipsecDiagTunnelName.3", "ipsecDiagTunnelName.7"]
@@ -66,7 +66,7 @@ def test_whole_mib_walk_is_ordered(env):
     p = env.client("snmpwalk", "-On", ROOT)
     lines = [l for l in p.stdout.splitlines() if l.strip()]
     assert "not increasing" not in p.stderr
-    assert len(lines) == 12 + 2 * 22      # 12 scalars, 2 tunnel rows of 22 readable columns
+    assert len(lines) == 12 + 2 * 23      # 12 scalars, 2 tunnel rows of 23 readable columns
     assert lines[0].startswith(ROOT + ".1.1.1.0 = Counter64: ")
     # bulkwalk gives the same
     pb = env.client("snmpbulkwalk", "-On", ROOT)
