@@ -278,7 +278,11 @@ static void read_stats(struct capture *c, uint64_t now)
     if (c->p) {
         struct pcap_stat ps;
         if (pcap_stats(c->p, &ps) == 0) {
-            uint32_t raw = ps.ps_drop + ps.ps_ifdrop;
+            /* ps_drop: frames that passed the filter but found no room in
+             * the capture buffer.  ps_ifdrop (the interface's rx_dropped,
+             * any protocol, e.g. frames of no use to the host) is not the
+             * capture's loss and is left out. */
+            uint32_t raw = ps.ps_drop;
             /* extend the 32-bit counter (it may wrap) */
             c->drop_total += (uint32_t)(raw - c->last_raw_drop);
             c->last_raw_drop = raw;

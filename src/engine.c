@@ -68,6 +68,15 @@ static void credit_lost(struct engine *e, struct tunnel *tu, const struct sa_ent
     }
 }
 
+/* rw_finish() dismisses a tentative far jump: its packets become suspect. */
+static void credit_suspect(struct tunnel *tu, const struct sa_entry *sa, uint64_t n)
+{
+    if (sa->direction == SA_INBOUND)
+        tu->in.suspect += n;
+    else
+        tu->out.suspect += n;
+}
+
 static void eval_alert(struct engine *e, struct tunnel *tu, uint64_t ts)
 {
     struct engine_event ev = { .kind = ENGINE_EV_ALERT, .time_us = ts, .tunnel = tu };
@@ -188,6 +197,10 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
 
     uint64_t lost = 0, s64 = 0;
     enum rw_kind kind;
+    /* One packet can settle others (held ones of a tentative far jump):
+     * the tunnel gets the SA's counter deltas, not just this kind. */
+    const uint64_t late0 = ent->rw.late, dup0 = ent->rw.duplicate;
+    const uint64_t reo0 = ent->rw.reordered, sus0 = ent->rw.suspect;
     if (e->want_ranges) {
         struct range_ctx rc = { e, ent, tu, ts };
         kind = rw_update(&ent->rw, ent->bits, p.seq, &lost, &s64, on_lost_range, &rc);
@@ -196,18 +209,14 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
     }
     struct loss_counts *c = ent->direction == SA_INBOUND ? &tu->in : &tu->out;
     c->received++;
-    switch (kind) {
-    case RW_LATE:
-        c->late++;
-        if (e->want_ranges) {
-            struct engine_event ev = { .kind = ENGINE_EV_LATE, .time_us = ts, .tunnel = tu,
-                                       .sa = ent, .first_seq = s64, .last_seq = s64 };
-            emit(e, &ev);
-        }
-        break;
-    case RW_DUPLICATE: c->duplicate++; break;
-    case RW_REORDERED: c->reordered++; break;
-    default: break;
+    c->late += ent->rw.late - late0;
+    c->duplicate += ent->rw.duplicate - dup0;
+    c->reordered += ent->rw.reordered - reo0;
+    c->suspect += ent->rw.suspect - sus0;
+    if (kind == RW_LATE && e->want_ranges) {
+        struct engine_event ev = { .kind = ENGINE_EV_LATE, .time_us = ts, .tunnel = tu,
+                                   .sa = ent, .first_seq = s64, .last_seq = s64 };
+        emit(e, &ev);
     }
     if (ent->direction == SA_INBOUND) {
         alert_add(&tu->alert, ts, 1, 0);
@@ -222,7 +231,7 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
 static void expire_sa(struct engine *e, struct sa_entry *ent, uint64_t now)
 {
     struct tunnel *tu = tunnel_table_at(e->tunnels, ent->tunnel);
-    uint64_t lost;
+    uint64_t lost, suspect = ent->rw.suspect;
     if (e->want_ranges) {
         struct range_ctx rc = { e, ent, tu, now };
         lost = rw_finish(&ent->rw, ent->bits, on_lost_range, &rc);
@@ -230,6 +239,7 @@ static void expire_sa(struct engine *e, struct sa_entry *ent, uint64_t now)
         lost = rw_finish(&ent->rw, ent->bits, NULL, NULL);
     }
     if (tu) {
+        credit_suspect(tu, ent, ent->rw.suspect - suspect);
         credit_lost(e, tu, ent, lost, now);
         if (tu->active_sas)
             tu->active_sas--;
@@ -284,13 +294,15 @@ void engine_finish(struct engine *e)
     struct sa_entry *ent;
     while ((ent = sa_table_next(e->sas, &cur)) != NULL) {
         struct tunnel *tu = tunnel_table_at(e->tunnels, ent->tunnel);
-        uint64_t lost;
+        uint64_t lost, suspect = ent->rw.suspect;
         if (e->want_ranges) {
             struct range_ctx rc = { e, ent, tu, e->now_us };
             lost = rw_finish(&ent->rw, ent->bits, on_lost_range, &rc);
         } else {
             lost = rw_finish(&ent->rw, ent->bits, NULL, NULL);
         }
+        if (tu)
+            credit_suspect(tu, ent, ent->rw.suspect - suspect);
         if (tu && lost) {
             if (ent->direction == SA_INBOUND)
                 tu->in.lost += lost;

@@ -302,7 +302,7 @@ static int run_live(struct session *s, const char *iface, const struct idt_confi
         if (now >= next_print) {
             struct pcap_stat ps;
             if (pcap_stats(p, &ps) == 0)
-                s->eng.st.pcap_drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+                s->eng.st.pcap_drops = ps.ps_drop;   /* as the daemon: not ps_ifdrop */
             engine_tick(&s->eng, now);
             if (!json) {
                 fputs("\n", stdout);
@@ -314,7 +314,7 @@ static int run_live(struct session *s, const char *iface, const struct idt_confi
     }
     struct pcap_stat ps;
     if (pcap_stats(p, &ps) == 0)
-        s->eng.st.pcap_drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+        s->eng.st.pcap_drops = ps.ps_drop;   /* as the daemon: not ps_ifdrop */
     g_live = NULL;
     pcap_close(p);
     engine_finish(&s->eng);     /* the end of the observation: holes in the window count */

@@ -444,6 +444,7 @@ static int tun_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
             v->len = 0;
         }
         break;
+    case IDT_COL_TUNNEL_SUSPECTPKTS: v_c64(v, t->in.suspect); break;
     default: return -1;
     }
     return 0;
@@ -506,6 +507,7 @@ static int sa_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
     case IDT_COL_SA_DUPLICATEPKTS: v_c64(v, a->c.duplicate); break;
     case IDT_COL_SA_REORDEREDPKTS: v_c64(v, a->c.reordered); break;
     case IDT_COL_SA_HIGHESTSEQ: v_c64(v, a->high); break;
+    case IDT_COL_SA_SUSPECTPKTS: v_c64(v, a->c.suspect); break;
     case IDT_COL_SA_FIRSTSEEN:
         v_uns(v, ASN_TIMETICKS, mib_timestamp((uint64_t)a->first_s * 1000000ULL));
         break;

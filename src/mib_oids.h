@@ -137,9 +137,10 @@
 #define IDT_COL_TUNNEL_MTUFAILREASON       27   /* INTEGER, IDT_MTU_FAIL_* */
 #define IDT_COL_TUNNEL_MTUTARGETADDRTYPE   28   /* InetAddressType */
 #define IDT_COL_TUNNEL_MTUTARGETADDR       29   /* InetAddress */
+#define IDT_COL_TUNNEL_SUSPECTPKTS         30   /* Counter64 */
 
 #define IDT_COL_TUNNEL_MIN  IDT_COL_TUNNEL_NAME   /* first accessible column */
-#define IDT_COL_TUNNEL_MAX  IDT_COL_TUNNEL_MTUTARGETADDR
+#define IDT_COL_TUNNEL_MAX  IDT_COL_TUNNEL_SUSPECTPKTS
 
 #define IDT_TUNNEL_INDEX_LEN  1     /* sub-identifiers in a row index */
 
@@ -161,9 +162,10 @@
 #define IDT_COL_SA_HIGHESTSEQ        13   /* Counter64, ESN-inferred 64-bit seq */
 #define IDT_COL_SA_FIRSTSEEN         14   /* TimeStamp */
 #define IDT_COL_SA_LASTSEEN          15   /* TimeStamp */
+#define IDT_COL_SA_SUSPECTPKTS       16   /* Counter64 */
 
 #define IDT_COL_SA_MIN  IDT_COL_SA_ENCAP      /* first accessible column */
-#define IDT_COL_SA_MAX  IDT_COL_SA_LASTSEEN
+#define IDT_COL_SA_MAX  IDT_COL_SA_SUSPECTPKTS
 
 #define IDT_SA_INDEX_LEN  3         /* tunnel index, direction, SPI */
 
@@ -176,6 +178,7 @@
 #define IDT_GROUP_SA                   3   /* ipsecDiagSaGroup */
 #define IDT_GROUP_MTU                  4   /* ipsecDiagMtuGroup */
 #define IDT_GROUP_NOTIFICATIONS        5   /* ipsecDiagNotificationsGroup */
+#define IDT_GROUP_SUSPECT              8   /* ipsecDiagSuspectGroup */
 
 /* ------------------------------------------------------------ values */
 

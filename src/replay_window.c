@@ -6,8 +6,9 @@
  * other R-W ring positions are stale and are always masked out: when H
  * moves forward to s the positions of (H, s] are cleared before use.
  *
- * Every operation touches at most RW_WORDS(W) words; a forward jump of any
- * size is counted arithmetically.
+ * Every operation touches at most RW_WORDS(W) words (a packet that
+ * confirms or releases a tentative jump: three steps of that); a forward
+ * jump of any size is counted arithmetically.
  */
 #include "replay_window.h"
 
@@ -150,25 +151,17 @@ static inline int test_bit(const uint64_t *bits, uint32_t pos)
     return (int)((bits[pos >> 6] >> (pos & 63u)) & 1u);
 }
 
-enum rw_kind rw_update(struct rw_state *st, uint64_t *bits, uint32_t seq32,
-                       uint64_t *lost_delta, uint64_t *seq64,
-                       rw_lost_cb cb, void *ctx)
+/* The RFC 4303 step for one packet against the window (no tentative
+ * jumps): infer s from seq32 relative to H, move or mark, count.  Adds
+ * the numbers that became lost to *lost (and st->lost), reports them to
+ * em (if not NULL).  Does not count received. */
+static enum rw_kind step(struct rw_state *st, uint64_t *bits, uint32_t seq32,
+                         uint64_t *lost, uint64_t *seq64, struct run_emit *em)
 {
     const uint32_t w = st->window;
     const uint64_t hgh = st->high;
-    uint64_t lost = 0, s;
+    uint64_t nl = 0, s;
     enum rw_kind kind;
-
-    st->received++;
-
-    if (__builtin_expect(!st->started, 0)) {
-        st->started = 1;
-        st->base = st->high = s = seq32;
-        set_bit(bits, ring_pos(w, s));
-        kind = RW_NEW;
-        goto out;
-    }
-
     uint32_t d = seq32 - (uint32_t)hgh;
 
     if (__builtin_expect(d == 1u, 1)) {
@@ -179,9 +172,9 @@ enum rw_kind rw_update(struct rw_state *st, uint64_t *bits, uint32_t seq32,
             const uint32_t r = ring_bits(w);
             uint32_t pl = ps >= w ? ps - w : ps + r - w;
             if (!test_bit(bits, pl)) {
-                lost = 1;
-                if (cb)
-                    cb(ctx, s - w, s - w);
+                nl = 1;
+                if (em)
+                    emit_run(em, s - w, s - w);
             }
         }
         set_bit(bits, ps);       /* the position of s held a stale bit */
@@ -189,8 +182,6 @@ enum rw_kind rw_update(struct rw_state *st, uint64_t *bits, uint32_t seq32,
         kind = RW_NEXT;
     } else if (d != 0 && d < 0x80000000u) {
         /* Forward by d > 1. */
-        struct run_emit em = { cb, ctx, 0, 0, 0 };
-        struct run_emit *emp = cb ? &em : NULL;
         const uint32_t r = ring_bits(w);
         s = hgh + d;
 
@@ -201,16 +192,14 @@ enum rw_kind rw_update(struct rw_state *st, uint64_t *bits, uint32_t seq32,
                 lo = st->base;
             uint64_t hi = s - w < hgh ? s - w : hgh;
             if (hi >= lo)
-                lost += holes(w, bits, lo, hi, emp, 0);
+                nl += holes(w, bits, lo, hi, em, 0);
         }
         /* Numbers jumped over entirely: [H+1, s-W]. */
         if (d > w) {
-            lost += d - w;
-            if (emp)
-                emit_run(emp, hgh + 1u, s - w);
+            nl += d - w;
+            if (em)
+                emit_run(em, hgh + 1u, s - w);
         }
-        if (emp)
-            emit_flush(emp);
 
         /* Positions of (H, s] now belong to the new window. */
         if (d >= r)
@@ -251,8 +240,130 @@ enum rw_kind rw_update(struct rw_state *st, uint64_t *bits, uint32_t seq32,
     case RW_REORDERED: st->reordered++; break;
     default: break;
     }
-    st->lost += lost;
-out:
+    st->lost += nl;
+    *lost += nl;
+    *seq64 = s;
+    return kind;
+}
+
+/* Hold the far jump to s (W < s - H < 2^31). */
+static inline void hold(struct rw_state *st, uint64_t s)
+{
+    st->held_at = (uint32_t)st->high;
+    st->held_d = (uint32_t)(s - st->high);
+    st->nheld = 1;
+}
+
+/* T, the held packet's 64-bit number (nheld != 0). */
+static inline uint64_t held_pos(const struct rw_state *st)
+{
+    return st->high - ((uint32_t)st->high - st->held_at) + st->held_d;
+}
+
+/* Process the held packets (T, then T + held2) as if they arrived now,
+ * in arrival order, and end the tentative jump. */
+static void unhold(struct rw_state *st, uint64_t *bits, uint64_t *lost,
+                   struct run_emit *em)
+{
+    uint64_t t = held_pos(st), ign;
+    uint32_t t2 = (uint32_t)t + st->held2 - st->window;
+    int n = st->nheld;
+    st->nheld = 0;
+    step(st, bits, (uint32_t)t, lost, &ign, em);
+    if (n == 2)
+        step(st, bits, t2, lost, &ign, em);
+}
+
+static inline void dismiss(struct rw_state *st)
+{
+    st->suspect += st->nheld;
+    st->nheld = 0;
+}
+
+/* One packet while a far jump is tentative (see replay_window.h). */
+static enum rw_kind tentative(struct rw_state *st, uint64_t *bits, uint32_t seq32,
+                              uint64_t *lost, uint64_t *seq64, struct run_emit *em)
+{
+    const uint32_t w = st->window;
+    const uint64_t t = held_pos(st);
+    int32_t dt = (int32_t)(seq32 - (uint32_t)t);
+
+    if (dt > -(int32_t)w && dt < (int32_t)w) {
+        /* In the zone of T (always above H + 1, since T - H > W). */
+        uint64_t s = t + (uint64_t)(int64_t)dt;
+        *seq64 = s;
+        if (dt == 0 || (st->nheld == 2 && dt + (int32_t)w == (int32_t)st->held2)) {
+            st->duplicate++;
+            return RW_DUPLICATE;
+        }
+        if (st->nheld == 1) {
+            st->held2 = (uint32_t)(dt + (int32_t)w) & 0x1FFFu;    /* 1..2W-1 */
+            st->nheld = 2;
+            return RW_HELD;
+        }
+        unhold(st, bits, lost, em);             /* confirmed */
+        return step(st, bits, seq32, lost, seq64, em);
+    }
+
+    const uint64_t hgh = st->high;
+    uint32_t d = seq32 - (uint32_t)hgh;
+    if (d > w && d < 0x80000000u) {
+        /* Another far jump: it replaces the held one. */
+        dismiss(st);
+        hold(st, hgh + d);
+        *seq64 = hgh + d;
+        return RW_HELD;
+    }
+    if ((d == 0 || d >= 0x80000000u) && (uint32_t)hgh == st->held_at) {
+        /* At or behind H, the old stream not advanced since the hold:
+         * late, as it would be after the jump. */
+        uint64_t back = d ? (uint64_t)0x100000000ull - d : 0;
+        *seq64 = back > hgh ? 0 : hgh - back;
+        st->late++;
+        return RW_LATE;
+    }
+    enum rw_kind kind = step(st, bits, seq32, lost, seq64, em);
+    if (st->high != hgh) {
+        if (t - st->high <= w)
+            unhold(st, bits, lost, em);         /* the old stream reached T */
+        else if ((uint32_t)st->high - st->held_at >= w)
+            dismiss(st);                        /* the old stream went on */
+    }
+    return kind;
+}
+
+enum rw_kind rw_update(struct rw_state *st, uint64_t *bits, uint32_t seq32,
+                       uint64_t *lost_delta, uint64_t *seq64,
+                       rw_lost_cb cb, void *ctx)
+{
+    uint64_t lost = 0, s;
+    enum rw_kind kind;
+
+    st->received++;
+
+    if (__builtin_expect(!st->started, 0)) {
+        st->started = 1;
+        st->base = st->high = s = seq32;
+        set_bit(bits, ring_pos(st->window, s));
+        kind = RW_NEW;
+    } else {
+        struct run_emit em = { cb, ctx, 0, 0, 0 };
+        struct run_emit *emp = cb ? &em : NULL;
+        if (__builtin_expect(st->nheld == 0, 1)) {
+            uint32_t d = seq32 - (uint32_t)st->high;
+            if (__builtin_expect(d > st->window && d < 0x80000000u, 0)) {
+                s = st->high + d;
+                hold(st, s);
+                kind = RW_HELD;
+            } else {
+                kind = step(st, bits, seq32, &lost, &s, emp);
+            }
+        } else {
+            kind = tentative(st, bits, seq32, &lost, &s, emp);
+        }
+        if (emp)
+            emit_flush(emp);
+    }
     if (lost_delta)
         *lost_delta = lost;
     if (seq64)
@@ -264,6 +375,7 @@ uint64_t rw_finish(struct rw_state *st, uint64_t *bits, rw_lost_cb cb, void *ctx
 {
     if (!st->started)
         return 0;
+    dismiss(st);
     const uint32_t w = st->window;
     const uint64_t hgh = st->high;
     uint64_t lo = hgh + 1u >= w ? hgh + 1u - w : 0;

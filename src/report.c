@@ -112,10 +112,10 @@ static void json_str(FILE *out, const char *s)
 static void json_counts(FILE *out, const struct loss_counts *c)
 {
     fprintf(out, "\"received\": %llu, \"lost\": %llu, \"late\": %llu, \"duplicates\": %llu, "
-            "\"reordered\": %llu",
+            "\"reordered\": %llu, \"suspect\": %llu",
             (unsigned long long)c->received, (unsigned long long)c->lost,
             (unsigned long long)c->late, (unsigned long long)c->duplicate,
-            (unsigned long long)c->reordered);
+            (unsigned long long)c->reordered, (unsigned long long)c->suspect);
 }
 
 void report_json(FILE *out, struct engine *e, const struct report_alert *alerts, size_t nalerts)
@@ -137,7 +137,7 @@ void report_json(FILE *out, struct engine *e, const struct report_alert *alerts,
                 sa->encap == ESP_ENCAP_UDP ? "udp" : "esp");
         json_str(out, rows[i].tu->name);
         struct loss_counts c = { sa->rw.received, sa->rw.lost, sa->rw.late, sa->rw.duplicate,
-                                 sa->rw.reordered };
+                                 sa->rw.reordered, sa->rw.suspect };
         fprintf(out, ", \"direction\": \"%s\", ", sa->direction == SA_INBOUND ? "inbound" : "outbound");
         json_counts(out, &c);
         fprintf(out, ", \"highest_seq\": %llu}", (unsigned long long)sa->rw.high);
@@ -190,31 +190,34 @@ void report_text(FILE *out, struct engine *e, const struct report_alert *alerts,
             (unsigned long long)e->st.ignored, (unsigned long long)e->st.malformed,
             (unsigned long long)(e->st.untracked_sas + e->st.untracked_tunnels),
             (unsigned long long)e->st.pcap_drops);
-    fprintf(out, "Tunnels (inbound counters)\n%6s  %-32s %-11s %5s %12s %10s %8s %8s %9s\n",
-            "INDEX", "NAME", "ORIGIN", "SAS", "RECEIVED", "LOST", "LATE", "DUPS", "REORDERED");
+    fprintf(out, "Tunnels (inbound counters)\n%6s  %-32s %-11s %5s %12s %10s %8s %8s %9s %8s\n",
+            "INDEX", "NAME", "ORIGIN", "SAS", "RECEIVED", "LOST", "LATE", "DUPS", "REORDERED",
+            "SUSPECT");
     for (size_t i = 0; i < ntu; i++) {
         const struct tunnel *tu = tus[i];
-        fprintf(out, "%6u  %-32s %-11s %5u %12llu %10llu %8llu %8llu %9llu\n", tu->index, tu->name,
-                tu->origin == TUNNEL_CONFIGURED ? "configured" : "discovered", tu->sas_seen,
-                (unsigned long long)tu->in.received, (unsigned long long)tu->in.lost,
-                (unsigned long long)tu->in.late, (unsigned long long)tu->in.duplicate,
-                (unsigned long long)tu->in.reordered);
+        fprintf(out, "%6u  %-32s %-11s %5u %12llu %10llu %8llu %8llu %9llu %8llu\n", tu->index,
+                tu->name, tu->origin == TUNNEL_CONFIGURED ? "configured" : "discovered",
+                tu->sas_seen, (unsigned long long)tu->in.received,
+                (unsigned long long)tu->in.lost, (unsigned long long)tu->in.late,
+                (unsigned long long)tu->in.duplicate, (unsigned long long)tu->in.reordered,
+                (unsigned long long)tu->in.suspect);
     }
-    fprintf(out, "\nSecurity associations\n%-24s %-24s %-10s %-5s %-8s %10s %8s %6s %6s %6s %14s\n",
+    fprintf(out, "\nSecurity associations\n%-24s %-24s %-10s %-5s %-8s %10s %8s %6s %6s %6s %7s %14s\n",
             "SRC", "DST", "SPI", "ENCAP", "DIR", "RECEIVED", "LOST", "LATE", "DUPS", "REORD",
-            "HIGHEST_SEQ");
+            "SUSPECT", "HIGHEST_SEQ");
     for (size_t i = 0; i < nsa; i++) {
         const struct sa_entry *sa = rows[i].sa;
         struct idt_addr s, d;
         key_addr(sa, 0, &s);
         key_addr(sa, 1, &d);
-        fprintf(out, "%-24s %-24s 0x%08x %-5s %-8s %10llu %8llu %6llu %6llu %6llu %14llu\n",
+        fprintf(out, "%-24s %-24s 0x%08x %-5s %-8s %10llu %8llu %6llu %6llu %6llu %7llu %14llu\n",
                 idt_addr_str(&s, a1, sizeof a1), idt_addr_str(&d, a2, sizeof a2), sa->key.spi,
                 sa->encap == ESP_ENCAP_UDP ? "udp" : "esp",
                 sa->direction == SA_INBOUND ? "inbound" : "outbound",
                 (unsigned long long)sa->rw.received, (unsigned long long)sa->rw.lost,
                 (unsigned long long)sa->rw.late, (unsigned long long)sa->rw.duplicate,
-                (unsigned long long)sa->rw.reordered, (unsigned long long)sa->rw.high);
+                (unsigned long long)sa->rw.reordered, (unsigned long long)sa->rw.suspect,
+                (unsigned long long)sa->rw.high);
     }
     if (nalerts) {
         fputs("\nAlerts\n", out);
@@ -234,17 +237,17 @@ void report_live(FILE *out, struct engine *e)
 {
     size_t ntu;
     const struct tunnel **tus = sorted_tunnels(e, &ntu);
-    fprintf(out, "%6s  %-32s %5s %12s %10s %8s %8s %9s %9s\n", "INDEX", "NAME", "SAS", "IN_PKTS",
-            "LOST", "LATE", "DUPS", "REORDERED", "ALARM");
+    fprintf(out, "%6s  %-32s %5s %12s %10s %8s %8s %9s %8s %9s\n", "INDEX", "NAME", "SAS",
+            "IN_PKTS", "LOST", "LATE", "DUPS", "REORDERED", "SUSPECT", "ALARM");
     for (size_t i = 0; i < ntu; i++) {
         const struct tunnel *tu = tus[i];
         struct alert_figures f;
         alert_figures(&tu->alert, e->now_us, &f);
-        fprintf(out, "%6u  %-32s %5u %12llu %10llu %8llu %8llu %9llu %9s\n", tu->index, tu->name,
-                tu->active_sas, (unsigned long long)tu->in.received,
+        fprintf(out, "%6u  %-32s %5u %12llu %10llu %8llu %8llu %9llu %8llu %9s\n", tu->index,
+                tu->name, tu->active_sas, (unsigned long long)tu->in.received,
                 (unsigned long long)tu->in.lost, (unsigned long long)tu->in.late,
                 (unsigned long long)tu->in.duplicate, (unsigned long long)tu->in.reordered,
-                f.alarm ? "ALARM" : "normal");
+                (unsigned long long)tu->in.suspect, f.alarm ? "ALARM" : "normal");
     }
     fprintf(out, "frames=%llu esp=%llu ignored=%llu malformed=%llu capture_drops=%llu\n",
             (unsigned long long)e->st.packets, (unsigned long long)e->st.esp,

@@ -112,6 +112,7 @@ struct snapshot *snapshot_build(struct engine *e, uint64_t now_us, int dropping)
         sa->c.late = en->rw.late;
         sa->c.duplicate = en->rw.duplicate;
         sa->c.reordered = en->rw.reordered;
+        sa->c.suspect = en->rw.suspect;
         sa->high = en->rw.high;
         sa->first_s = en->first_seen_s;
         sa->last_s = en->last_seen_s;

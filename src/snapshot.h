@@ -20,7 +20,7 @@ struct snap_tunnel {
     uint64_t created_us;
 };
 
-/* 72 bytes: the outer addresses are not copied, they follow from the
+/* 80 bytes: the outer addresses are not copied, they follow from the
  * tunnel row and the direction (inbound: remote -> local); first and
  * last seen are the engine's seconds (CLOCK_MONOTONIC in the daemon),
  * made TimeStamps when served (mib_timestamp). */

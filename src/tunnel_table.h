@@ -15,6 +15,7 @@ enum tunnel_origin { TUNNEL_CONFIGURED = 1, TUNNEL_DISCOVERED = 2 };
 
 struct loss_counts {
     uint64_t received, lost, late, duplicate, reordered;
+    uint64_t suspect;           /* held packets of dismissed far jumps */
 };
 
 struct tunnel {

@@ -32,6 +32,9 @@ ipsecDiagUntrackedTunnels       $ROOT.1.1.11
 ipsecDiagTunnelLostWhileDropping $ROOT.1.2.1.23
 ipsecDiagSaLastSeen             $ROOT.1.3.1.15
 ipsecDiagTunnelMtuTargetAddr    $ROOT.1.2.1.29
+ipsecDiagSaSuspectPkts          $ROOT.1.3.1.16
+ipsecDiagTunnelSuspectPkts      $ROOT.1.2.1.30
+ipsecDiagSuspectGroup           $ROOT.2.2.8
 ipsecDiagNotificationsGroup     $ROOT.2.2.5
 "
 

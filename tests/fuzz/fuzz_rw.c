@@ -12,6 +12,10 @@
  *   op % 8 == 6        prev + v                             (any distance)
  *   op % 8 == 7        repeat prev
  * Record bit 0x80 of op: call finish (and compare) before the packet.
+ * Besides equality with the reference (kinds, lost deltas, runs, every
+ * counter incl. suspect and the number of held packets), an invariant
+ * after every finish: received - late - duplicate - suspect + lost ==
+ * H - B + 1 (every number in [B, H] accepted once or lost).
  *
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -Itests/unit \
  *          src/replay_window.c tests/unit/rw_reference.c tests/fuzz/fuzz_rw.c
@@ -51,9 +55,18 @@ static void same_state(const struct rw_state *st, const struct rwref *ref)
 {
     if (st->received != ref->received || st->lost != ref->lost ||
         st->late != ref->late || st->duplicate != ref->duplicate ||
-        st->reordered != ref->reordered)
+        st->reordered != ref->reordered || st->suspect != ref->suspect ||
+        (int)st->nheld != ref->nheld)
         abort();
     if (ref->started && (st->high != (uint64_t)ref->high || st->base != (uint64_t)ref->base))
+        abort();
+}
+
+/* After rw_finish(): every number in [B, H] accepted once or lost. */
+static void finished_invariant(const struct rw_state *st)
+{
+    if (st->started && st->received - st->late - st->duplicate - st->suspect + st->lost !=
+        st->high - st->base + 1u)
         abort();
 }
 
@@ -99,6 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             same_runs(&rb, &ref);
             same_state(&st, &ref);
+            finished_invariant(&st);
         }
         uint64_t ld, s64, rld, rs64;
         rb.n = 0;
@@ -116,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     same_runs(&rb, &ref);
     same_state(&st, &ref);
+    finished_invariant(&st);
     if (rw_finish(&st, bits, NULL, NULL) != 0)
         abort();
     rwref_free(&ref);

@@ -356,6 +356,16 @@ class ReplayModel:
 
     B baseline (first inferred number), H highest, W window.  The window
     is [H-W+1, H]; `win` holds the numbers received inside it.
+
+    Tentative far jumps (the rule of src/replay_window.h): a packet more
+    than W ahead of H is held; two further distinct packets within W-1 of
+    it confirm it (the held ones are then accounted as if accepted on
+    arrival, then the confirming one); a copy of a held packet is a
+    duplicate; meanwhile a packet at or behind H is late until H moves
+    once, normal after; H coming within W of the held one releases it
+    (accounted normally, now); another far jump outside its zone, H
+    moving W past where it was held, or finish() dismisses it: its held
+    packets count as suspect.
     """
 
     def __init__(self, window=64):
@@ -363,16 +373,20 @@ class ReplayModel:
         self.started = False
         self.B = self.H = 0
         self.received = self.lost = self.late = self.duplicates = self.reordered = 0
+        self.suspect = 0
         self.win = set()
+        self.held = []              # 64-bit numbers held, arrival order
+        self.held_h = 0             # H when held[0] was held
         self.finished = False
 
-    def infer(self, x):
-        d = (x - (self.H % MOD32)) % MOD32
+    def infer(self, x, ref=None):
+        ref = self.H if ref is None else ref
+        d = (x - (ref % MOD32)) % MOD32
         if d == 0:
-            return self.H
+            return ref
         if d < HALF32:
-            return self.H + d
-        return self.H - (MOD32 - d)          # may be negative: below baseline
+            return ref + d
+        return ref - (MOD32 - d)            # may be negative: below baseline
 
     def _count_in(self, lo, hi):
         """How many numbers of win lie in [lo, hi]."""
@@ -380,16 +394,9 @@ class ReplayModel:
             return sum(1 for n in range(lo, hi + 1) if n in self.win)
         return sum(1 for n in self.win if lo <= n <= hi)
 
-    def update(self, x):
-        """Account one packet with 32-bit wire value x.  Returns its kind."""
-        assert not self.finished
-        self.received += 1
-        if not self.started:
-            self.started = True
-            self.B = self.H = x
-            self.win = {x}
-            return "new"
-        s = self.infer(x)
+    def _accept(self, s):
+        """The plain RFC 4303 step for the 64-bit number s (not counted
+        as received).  Returns its kind."""
         if s > self.H:
             # every number in [max(B, H-W+1), s-W] leaves the window now
             # (or is jumped over); those never received are lost.
@@ -415,42 +422,93 @@ class ReplayModel:
         self.reordered += 1
         return "reordered"
 
+    def _unhold(self):
+        held, self.held = self.held, []
+        for h in held:
+            self._accept(h)
+
+    def update(self, x):
+        """Account one packet with 32-bit wire value x.  Returns its kind."""
+        assert not self.finished
+        self.received += 1
+        if not self.started:
+            self.started = True
+            self.B = self.H = x
+            self.win = {x}
+            return "new"
+        if self.held:
+            t = self.infer(x, self.held[0])
+            if abs(t - self.held[0]) < self.W:
+                if t in self.held:
+                    self.duplicates += 1
+                    return "duplicate"
+                if len(self.held) == 1:
+                    self.held.append(t)
+                    return "held"
+                self._unhold()                  # confirmed
+                return self._accept(t)
+        s = self.infer(x)
+        if s > self.H + self.W:
+            self.suspect += len(self.held)      # replaces a held one
+            self.held = [s]
+            self.held_h = self.H
+            return "held"
+        if self.held and s <= self.H and self.H == self.held_h:
+            self.late += 1
+            return "late"
+        h0 = self.H
+        kind = self._accept(s)
+        if self.held and self.H > h0:
+            if self.held[0] - self.H <= self.W:
+                self._unhold()                  # the old stream reached it
+            elif self.H - self.held_h >= self.W:
+                self.suspect += len(self.held)  # the old stream went on
+                self.held = []
+        return kind
+
     def finish(self):
-        """End of file: the holes still inside the window are lost."""
+        """End of file: a tentative jump is dismissed; the holes still
+        inside the window are lost."""
         if self.started and not self.finished:
+            self.suspect += len(self.held)
+            self.held = []
             lo = max(self.B, self.H - self.W + 1)
             self.lost += (self.H - lo + 1) - self._count_in(lo, self.H)
         self.finished = True
 
     def counters(self):
         return {"received": self.received, "lost": self.lost, "late": self.late,
-                "duplicates": self.duplicates, "reordered": self.reordered}
+                "duplicates": self.duplicates, "reordered": self.reordered,
+                "suspect": self.suspect}
 
 
 def brute_force_counts(wire_seqs, W=64):
     """A second, deliberately naive formulation of the same definitions,
     for cross-checking ReplayModel on small streams: a number is lost iff
-    it is in [B, H_end] and no packet carrying it arrived while it was
-    inside the window (i.e. was classified as not late, not duplicate)."""
+    it is in [B, H_end] and no packet carrying it was accepted (arrived
+    while inside the window, not late, not duplicate).  The tentative
+    far jump rule is applied as a filter deciding for every packet
+    whether and when it reaches that accounting."""
     B = H = None
     accepted = set()
-    c = {"received": 0, "lost": 0, "late": 0, "duplicates": 0, "reordered": 0}
-    for x in wire_seqs:
-        c["received"] += 1
-        if H is None:
-            B = H = x
-            accepted.add(x)
-            continue
-        # try all candidates with the same low 32 bits, choose per rule
-        base = H - (H % MOD32)
-        cands = [base - MOD32 + x, base + x, base + MOD32 + x]
-        fwd = [s for s in cands if 0 < s - H < HALF32]
+    c = {"received": 0, "lost": 0, "late": 0, "duplicates": 0, "reordered": 0,
+         "suspect": 0}
+    held, held_h = [], None
+
+    def cands(ref, x):
+        base = ref - (ref % MOD32)
+        return [base - MOD32 + x, base + x, base + MOD32 + x]
+
+    def nearest(ref, x):
+        # the candidate at distance -2^31 < d <= ... choose per rule:
+        # forward if 0 < d < 2^31, else the nearest one at or behind ref
+        fwd = [v for v in cands(ref, x) if 0 < v - ref < HALF32]
         if fwd:
-            s = fwd[0]
-        elif x == H % MOD32:
-            s = H
-        else:
-            s = max(t for t in cands if t <= H)   # the nearest one behind H
+            return fwd[0]
+        return max(v for v in cands(ref, x) if v <= ref)
+
+    def accept(s):
+        nonlocal H
         if s > H:
             H = s
             accepted.add(s)
@@ -461,6 +519,42 @@ def brute_force_counts(wire_seqs, W=64):
         else:
             accepted.add(s)
             c["reordered"] += 1
+
+    for x in wire_seqs:
+        c["received"] += 1
+        if H is None:
+            B = H = x
+            accepted.add(x)
+            continue
+        if held:
+            t = nearest(held[0], x)
+            if held[0] - W < t < held[0] + W:
+                if t in held:
+                    c["duplicates"] += 1
+                elif len(held) == 1:
+                    held.append(t)
+                else:
+                    for h in held + [t]:
+                        accept(h)
+                    held = []
+                continue
+        s = nearest(H, x)
+        if s - H > W:
+            c["suspect"] += len(held)
+            held, held_h = [s], H
+            continue
+        if held and s <= H and H == held_h:
+            c["late"] += 1
+            continue
+        accept(s)
+        if held and held[0] - H <= W:
+            for h in held:
+                accept(h)
+            held = []
+        elif held and H - held_h >= W:
+            c["suspect"] += len(held)
+            held = []
+    c["suspect"] += len(held)
     if H is not None:
         c["lost"] = (H - B + 1) - len(accepted)
     return c, H
@@ -544,7 +638,7 @@ class Truth:
     def report(self):
         for e in self.sas.values():
             e["model"].finish()
-        fields = ("received", "lost", "late", "duplicates", "reordered")
+        fields = ("received", "lost", "late", "duplicates", "reordered", "suspect")
         sas = []
         for e in self.sas.values():
             m = e["model"]
@@ -1102,8 +1196,9 @@ def sc_rekey(seed=14, packets=None):
                            t0=span - 50_000))
     sc.add_stream(SAStream(B4, A4, 0xB0000002, wire(mixed_seqs(n, r)),
                            t0=span - 50_000))
-    # one more packet of the old inbound SA after the new one started
-    # (a forward jump of ~500: the numbers in between are lost)
+    # one more packet of the old inbound SA after the new one started: a
+    # forward jump of ~500 that nothing follows, so it stays tentative and
+    # is dismissed at the end of the file (suspect 1, nothing lost for it)
     sc.add_stream(SAStream(A4, B4, 0xA0000001, [n + 500], t0=sc.span() + 10))
     return sc
 
@@ -1143,6 +1238,47 @@ def sc_jump(seed=16, packets=None):
     # (below the baseline: late), 2^31 - 1 is forwards
     sc.add_stream(SAStream(C4, D4, 0xF0000003, wire([5, 6, 6 + HALF32, 7, 8])))
     sc.add_stream(SAStream(D4, C4, 0xF0000004, wire([5, 6, 5 + HALF32, 7, 6 + HALF32])))
+    return sc
+
+
+SPOOF_AHEAD = (10**3, 10**6, 2**31 - 1)
+
+
+def spoof_jumps_streams(seed=26, n=3000, nlost=31):
+    """(clean, spoofed, injected): an in-order stream 1..n without nlost
+    random numbers, and the same stream with single packets SPOOF_AHEAD
+    ahead of the highest number so far injected at 1/4, 1/2 and 3/4 of
+    it (spoofed packets the stream does not continue from)."""
+    r = random.Random(seed)
+    drop = set(r.sample(range(2, n), nlost))
+    clean = [x for x in seq_run(1, n) if x not in drop]
+    spoofed, injected = [], []
+    at = {len(clean) * k // 4: a for k, a in zip((1, 2, 3), SPOOF_AHEAD)}
+    for i, x in enumerate(clean):
+        spoofed.append(x)
+        if i in at:
+            injected.append(x + at[i])
+            spoofed.append(injected[-1])
+    return clean, spoofed, injected
+
+
+def scenario_named(name):
+    def reg(fn):
+        SCENARIOS[name] = fn
+        return fn
+    return reg
+
+
+@scenario_named("spoof-jumps")
+def sc_spoof_jumps(seed=26, packets=None):
+    """Issue 16: 3000 packets with 31 lost, plus 3 spoofed single packets
+    10^3, 10^6 and 2^31-1 ahead: lost 31, late 0, suspect 3."""
+    sc = Scenario("spoof-jumps", seed=seed)
+    _, spoofed, _ = spoof_jumps_streams(seed, packets or 3000)
+    # inbound (the discovered tunnel's local end is the lower address, A4)
+    sc.add_stream(SAStream(B4, A4, 0x5B00F001, wire(spoofed)))
+    # the other direction without spoofing
+    sc.add_stream(SAStream(A4, B4, 0x5B00F002, wire(spoof_jumps_streams(seed + 1)[0])))
     return sc
 
 

@@ -28,13 +28,14 @@ TUNNEL_COLS = {
     "LossAlarm": 15, "MtuStatus": 17, "Mtu": 18, "MtuLastRun": 19,
     "MtuProbesSent": 20, "MtuDiscover": 21, "IntervalLostPkts": 22,
     "LostWhileDropping": 23, "MtuLastSuccess": 24, "MtuRuns": 25, "MtuFailures": 26,
-    "MtuFailReason": 27, "MtuTargetAddrType": 28, "MtuTargetAddr": 29,
+    "MtuFailReason": 27, "MtuTargetAddrType": 28, "MtuTargetAddr": 29, "SuspectPkts": 30,
 }
 # ipsecDiagSaEntry columns
 SA_COLS = {
     3: "Encap", 4: "SrcAddrType", 5: "SrcAddr", 6: "DstAddrType", 7: "DstAddr",
     8: "Pkts", 9: "LostPkts", 10: "LatePkts", 11: "DuplicatePkts",
     12: "ReorderedPkts", 13: "HighestSeq", 14: "FirstSeen", 15: "LastSeen",
+    16: "SuspectPkts",
 }
 INBOUND, OUTBOUND = 1, 2
 MTU_NEVERRUN, MTU_RUNNING, MTU_SUCCEEDED, MTU_FAILED, MTU_NOTCONFIGURED = 1, 2, 3, 4, 5

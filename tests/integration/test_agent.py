@@ -41,7 +41,7 @@ def test_tunnel_table_identity(env):
     assert w["ipsecDiagTunnelLocalAddr.3"] == '"20 01 0D B8 00 00 00 00 00 00 00 00 00 00 00 01 "'
     for idx in ("3", "7"):
         for col in ("InPkts", "LostPkts", "LatePkts", "DuplicatePkts", "ReorderedPkts", "ActiveSAs",
-                    "LossRate", "Mtu", "MtuProbesSent"):
+                    "LossRate", "Mtu", "MtuProbesSent", "SuspectPkts"):
             assert w["ipsecDiagTunnel%s.%s" % (col, idx)] == "0", col
         for col in ("MtuRuns", "MtuFailures", "MtuLastSuccess"):
             assert w["ipsecDiagTunnel%s.%s" % (col, idx)] in ("0", "0:0:00:00.00"), col
@@ -56,8 +56,8 @@ def test_tunnel_table_identity(env):
     assert w["ipsecDiagTunnelMtuFailReason.3"] == "noTarget"
     assert w["ipsecDiagTunnelMtuTargetAddrType.3"] == "unknown"
     assert w["ipsecDiagTunnelMtuTargetAddr.3"] == '""'
-    # exactly two rows: 29 - 1 (index) accessible columns each
-    assert len(w) == 2 * 28
+    # exactly two rows: 30 - 1 (index) accessible columns each
+    assert len(w) == 2 * 29
     # rows come in index order within a column (GETNEXT order)
     keys = [k for k in w if k.startswith("ipsecDiagTunnelName.")]
     assert keys == ["ipsecDiagTunnelName.3", "ipsecDiagTunnelName.7"]
@@ -76,7 +76,7 @@ def test_whole_mib_walk_is_ordered(env):
     p = env.client("snmpwalk", "-On", ROOT)
     lines = [l for l in p.stdout.splitlines() if l.strip()]
     assert "not increasing" not in p.stderr
-    assert len(lines) == 12 + 2 * 28      # 12 scalars, 2 tunnel rows of 28 readable columns
+    assert len(lines) == 12 + 2 * 29      # 12 scalars, 2 tunnel rows of 29 readable columns
     assert lines[0].startswith(ROOT + ".1.1.1.0 = Counter64: ")
     # bulkwalk gives the same
     pb = env.client("snmpbulkwalk", "-On", ROOT)

@@ -278,8 +278,10 @@ def esn_seqs():
     s += alt_block(M32)                           # 32 next + 32 reordered
     s += list(range(M32 + 32, M32 + 100))         # 68 in order
     x1 = M32 + 99 + J                             # jump: 2^31 - 2 lost
-    x2 = M33 - 256                                # jump: x2 - x1 - 1 lost
-    s += [x1, x2]
+    x2 = M33 - 256                                # jump: x2 - (x1+2) - 1 lost
+    # x1 is held until x1+1, x1+2 confirm it: x2 is 2^31 + 2 ahead of the
+    # H before x1, i.e. behind it, so it is only a forward jump from x1
+    s += [x1, x1 + 1, x1 + 2, x2]
     s += list(range(M33 - 255, M33 - 32))        # 223 in order below 2^33
     s += alt_block(M33)
     s += list(range(M33 + 32, M33 + 100))
@@ -305,9 +307,9 @@ def test_sequence_extremes_exact_counts_constant_memory(idt_bin, workdir):
     es = esn_seqs()
     p = Path(workdir) / "esn.pcap"
     one_sa_pcap(p, es)
-    lost_b = (J - 1) + ((M33 - 256) - (M32 + 99 + J) - 1)
-    assert len(es) == 713 and lost_b == M32 - 357 == 4294966939
-    cases["esn"] = (p, (713, lost_b, 0, 0, 64, M33 + 99))
+    lost_b = (J - 1) + ((M33 - 256) - (M32 + 99 + J + 2) - 1)
+    assert len(es) == 715 and lost_b == M32 - 359 == 4294966937
+    cases["esn"] = (p, (715, lost_b, 0, 0, 64, M33 + 99))
     # (c) 1,000,000 copies of one packet
     p = Path(workdir) / "dups.pcap"
     one_sa_pcap(p, [77] * 1_000_000, gap_us=1)
@@ -500,14 +502,14 @@ def test_discovered_tunnel_ages_out(net, idt_bin):
 # SNMP under load
 #
 # Throughput measured here (2 CPUs): one snmpbulkwalk of the whole SA table
-# (130,013 varbinds) takes ~6 s unloaded, i.e. snmpd + AgentX move ~20,000
+# (130,013 varbinds, 13 columns when this was measured) took ~6 s unloaded, i.e. snmpd + AgentX move ~20,000
 # varbinds/s, serialised.  20 concurrent walks of the whole table would be
 # 2.6 M varbinds (~130 s) per round, so each round is: walker 0 walks the
-# whole table, walkers 1..19 walk one column each (columns 3..15 in turn),
+# whole table, walkers 1..19 walk one column each (columns 3..16 in turn),
 # 20 walks at once, 2 rounds, about 320,000 varbinds per round.
 
 N_LOAD_SAS = 10_000
-SA_COLUMNS = list(range(3, 16))     # ipsecDiagSaEntry columns 3..15: 13 accessible
+SA_COLUMNS = list(range(3, 17))     # ipsecDiagSaEntry columns 3..16: 14 accessible
 N_WALKERS = 20
 ROUNDS = 2
 LOAD_SPI0 = 0x20000000
@@ -538,7 +540,7 @@ def test_snmp_walks_under_load(net, idt_bin):
     def expected(cols):
         return ["%s.%d.%d.%d.%d" % (H.SA_ENTRY, col, 1, H.INBOUND, spi) for col in cols for spi in spis]
     full = expected(SA_COLUMNS)
-    assert len(full) == 13 * nrows == 130_013
+    assert len(full) == 14 * nrows == 140_014
     per_col = {c: expected([c]) for c in SA_COLUMNS}
 
     # background ESP: the same SAs again, looping as fast as tcpreplay can

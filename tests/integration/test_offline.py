@@ -152,7 +152,7 @@ def test_reference_model_basic():
                      "reordered", "late"]
     # at the end the window is [6, 9] with 7 and 8 missing -> lost 2
     assert m.counters() == {"received": 9, "lost": 2, "late": 1, "duplicates": 1,
-                            "reordered": 2}
+                            "reordered": 2, "suspect": 0}
     assert (m.B, m.H) == (1, 9)
 
 
@@ -160,22 +160,25 @@ def test_reference_model_duplicate_of_highest():
     m, kinds = feed([7, 7, 8, 7])
     assert kinds == ["new", "duplicate", "next", "duplicate"]
     assert m.counters() == {"received": 4, "lost": 0, "late": 0, "duplicates": 2,
-                            "reordered": 0}
+                            "reordered": 0, "suspect": 0}
 
 
 def test_reference_model_left_edge():
-    # W=32: 1, 40 (2..8 fall off the left edge: lost 7), 2 is late,
-    # at the end 9..39 are holes in the window: lost 31 more.
+    # W=32: 1, 40 (d = 39 > W: held), 41, 42 confirm it: at 40, 2..8 fall
+    # off the left edge (lost 7), then 9 and 10 at 41, 42; 2 is late; at
+    # the end 11..39 are holes in the window: lost 29 more.
     m = ReplayModel(32)
     m.update(1)
-    assert m.update(40) == "next"
-    assert m.lost == 7
+    assert m.update(40) == "held"
+    assert m.update(41) == "held"
+    assert m.update(42) == "next"
+    assert m.lost == 9
     assert m.update(2) == "late"
-    assert m.update(9) == "reordered"          # 9 = H-W+1: still inside
-    assert m.update(8) == "late"
+    assert m.update(11) == "reordered"         # 11 = H-W+1: still inside
+    assert m.update(10) == "late"
     m.finish()
-    assert m.counters() == {"received": 5, "lost": 37, "late": 2, "duplicates": 0,
-                            "reordered": 1}
+    assert m.counters() == {"received": 7, "lost": 37, "late": 2, "duplicates": 0,
+                            "reordered": 1, "suspect": 0}
     m.finish()                                 # idempotent
     assert m.lost == 37
 
@@ -185,17 +188,48 @@ def test_reference_model_esn_wrap():
     assert kinds == ["new", "next", "next", "reordered", "late"]
     assert m.H == MOD32 + 1
     assert m.counters() == {"received": 5, "lost": 0, "late": 1, "duplicates": 0,
-                            "reordered": 1}
+                            "reordered": 1, "suspect": 0}
 
 
 def test_reference_model_forward_jump():
     J = 2_000_000_000
+    # J+3 is held; J+2 (within W-1) is held too; J+4 confirms; 3 is late
+    m, kinds = feed([1, 2, J + 3, J + 2, J + 4, 3])
+    assert kinds == ["new", "next", "held", "held", "next", "late"]
+    assert m.H == J + 4
+    # numbers 1..J+4, accepted 1, 2, J+2, J+3, J+4
+    assert m.lost == J + 4 - 5 == 1_999_999_999
+    assert (m.late, m.reordered, m.suspect) == (1, 1, 0)
+    # 3 before the confirmation moves H: the jump is never confirmed
+    # (J+2 is its second held packet), dismissed at the end: suspect 2
     m, kinds = feed([1, 2, J + 3, 3, J + 2])
-    assert kinds == ["new", "next", "next", "late", "reordered"]
-    assert m.H == J + 3
-    # numbers 1..J+3, received 1, 2, J+2, J+3
-    assert m.lost == J + 3 - 4 == 1_999_999_999
-    assert (m.late, m.reordered) == (1, 1)
+    assert kinds == ["new", "next", "held", "next", "held"]
+    assert m.counters() == {"received": 5, "lost": 0, "late": 0, "duplicates": 0,
+                            "reordered": 0, "suspect": 2}
+    assert m.H == 3
+
+
+def test_reference_model_spoofed_jumps():
+    # the generator's spoof-jumps streams: with and without the 3 injected
+    # packets, everything but received and suspect is the same
+    clean, spoofed, injected = espgen.spoof_jumps_streams()
+    # the spoofed stream is the clean one with 3 packets inserted, each
+    # 10^3, 10^6, 2^31-1 ahead of the (in-order) packet before it
+    ahead, k = [], 0
+    for i, v in enumerate(spoofed):
+        if i - k < len(clean) and v == clean[i - k]:
+            continue
+        ahead.append(v - clean[i - k - 1])
+        k += 1
+    assert ahead == [10**3, 10**6, (1 << 31) - 1] and k == len(injected) == 3
+    assert len(spoofed) == len(clean) + 3 == 3000 - 31 + 3
+    a, _ = feed(clean)
+    b, kinds = feed(spoofed)
+    assert kinds.count("held") == 3
+    assert a.counters() == {"received": 2969, "lost": 31, "late": 0, "duplicates": 0,
+                            "reordered": 0, "suspect": 0}
+    assert b.counters() == dict(a.counters(), received=2972, suspect=3)
+    assert a.H == b.H == 3000
 
 
 def test_reference_model_half_range_is_backwards():
@@ -203,17 +237,24 @@ def test_reference_model_half_range_is_backwards():
     m, kinds = feed([5, 5 + (1 << 31), 6])
     assert kinds == ["new", "late", "next"]
     assert (m.H, m.lost, m.late) == (6, 0, 1)
-    m, kinds = feed([5, 5 + (1 << 31) - 1])
-    assert kinds == ["new", "next"]
-    assert m.H == 5 + (1 << 31) - 1
-    assert m.lost == (1 << 31) - 2
+    # 2^31 - 1 is a forward (far) jump: held, and here confirmed
+    T = 5 + (1 << 31) - 1
+    m, kinds = feed([5, T, T + 1, T + 2])
+    assert kinds == ["new", "held", "held", "next"]
+    assert m.H == T + 2
+    # [5, T+2] minus the 4 accepted
+    assert m.lost == (T + 2 - 5 + 1) - 4 == (1 << 31) - 2
+    # alone it is dismissed at the end
+    m, kinds = feed([5, T])
+    assert kinds == ["new", "held"]
+    assert (m.H, m.lost, m.suspect) == (5, 0, 1)
 
 
 def test_reference_model_baseline_midstream():
     m, kinds = feed([1000, 998, 1001, 1003, 999])
     assert kinds == ["new", "late", "next", "next", "late"]
     assert m.counters() == {"received": 5, "lost": 1, "late": 2, "duplicates": 0,
-                            "reordered": 0}
+                            "reordered": 0, "suspect": 0}
     # below baseline through 32-bit underflow
     m, kinds = feed([5, 6, 7, 0xFFFFFFF0, 8, 2, 9])
     assert kinds == ["new", "next", "next", "late", "next", "late", "next"]
@@ -223,7 +264,7 @@ def test_reference_model_baseline_midstream():
 def test_reference_model_matches_brute_force():
     rng = random.Random(1234)
     for it in range(400):
-        W = rng.choice([32, 64, 4, 1])
+        W = rng.choice([32, 64, 33, 100])
         start = rng.choice([1, 1000, MOD32 - 50, MOD32 - 1, rng.randrange(MOD32)])
         n = rng.randint(1, 200)
         s = espgen.seq_run(start, n)
@@ -232,6 +273,9 @@ def test_reference_model_matches_brute_force():
         s = espgen.duplicate(s, rng.randint(0, 10), 20, rng)
         if rng.random() < 0.2:
             s.insert(rng.randrange(len(s) + 1), s[0] + rng.choice([-5, 2_000_000_000, -MOD32 // 2]))
+        for _ in range(rng.choice([0, 0, 1, 3])):     # far singles, spoofed or not
+            i = rng.randrange(len(s) + 1)
+            s.insert(i, max(s[:i], default=s[0]) + rng.choice([W + 1, 1000, 10**6, (1 << 31) - 1]))
         wire = espgen.wire(s)
         m, _ = feed(wire, W)
         c, H = brute_force_counts(wire, W)
@@ -391,6 +435,9 @@ def test_esn_wrap(idt_bin, workdir, child_env):
 def test_rekey_new_spi_same_tunnel(idt_bin, workdir, child_env):
     exp = check_scenario("rekey", idt_bin, workdir, child_env)
     assert len(exp["tunnels"]) == 1 and exp["tunnels"][0]["sas"] == 4
+    # the old SA's lone last packet ~500 ahead: never confirmed
+    old = [s for s in exp["sas"] if s["spi"] == "0xa0000001"][0]
+    assert old["suspect"] == 1
 
 
 def test_sa_first_seen_midstream(idt_bin, workdir, child_env):
@@ -402,12 +449,26 @@ def test_sa_first_seen_midstream(idt_bin, workdir, child_env):
 def test_forward_jump_2e9(idt_bin, workdir, child_env):
     exp = check_scenario("jump", idt_bin, workdir, child_env)
     sas = {s["spi"]: s for s in exp["sas"]}
+    # jumps the stream continues from: counted as lost
     assert sas["0xf0000001"]["lost"] > 2_000_000_000 - 100
     assert sas["0xf0000002"]["lost"] > 4_000_000_000 - 100
+    assert sas["0xf0000001"]["suspect"] == sas["0xf0000002"]["suspect"] == 0
     assert (sas["0xf0000003"]["late"], sas["0xf0000003"]["highest_seq"]) == (1, 8)
-    # 5, 6, 5+2^31 (forward by 2^31-1), 7 (late), 6+2^31
-    assert (sas["0xf0000004"]["late"], sas["0xf0000004"]["highest_seq"]) == (1, 6 + (1 << 31))
-    assert sas["0xf0000004"]["lost"] == (1 << 31) - 2
+    # 5, 6, 5+2^31 (forward by 2^31-1: held), 7 (moves H), 6+2^31 (held
+    # with it), end: dismissed -- suspect 2, nothing lost or late
+    s4 = sas["0xf0000004"]
+    assert (s4["late"], s4["lost"], s4["suspect"], s4["highest_seq"]) == (0, 0, 2, 7)
+
+
+def test_spoofed_far_jumps(idt_bin, workdir, child_env):
+    """Issue 16: three spoofed single packets 10^3, 10^6 and 2^31-1 ahead
+    of a 3000-packet stream with 31 lost are suspect, not two billion
+    lost and thousands late."""
+    exp = check_scenario("spoof-jumps", idt_bin, workdir, child_env)
+    sa = [s for s in exp["sas"] if s["spi"] == "0x5b00f001"][0]
+    assert (sa["lost"], sa["late"], sa["suspect"], sa["received"]) == (31, 0, 3, 3000 - 31 + 3)
+    t = exp["tunnels"][0]
+    assert (t["lost"], t["late"], t["suspect"]) == (31, 0, 3)
 
 
 def test_snaplen_64(idt_bin, workdir, child_env):

@@ -105,38 +105,27 @@ static int64_t window_low(const struct rwref *r)
     return lo;
 }
 
-int rwref_update(struct rwref *r, uint32_t seq32, uint64_t *lost_delta,
-                 uint64_t *seq64)
+/* The unique number congruent to seq32 mod 2^32 in [ref - 2^31, ref + 2^31 - 1]. */
+static int64_t nearest(int64_t ref, uint32_t seq32)
 {
-    uint64_t lost_before = r->lost;
-    int kind;
-    int64_t s;
-
-    r->nruns = 0;
-    r->received++;
-
-    if (!r->started) {
-        r->started = 1;
-        r->base = r->high = s = (int64_t)seq32;
-        set_add(r, s);
-        kind = RWREF_NEW;
-        goto out;
-    }
-
-    /* s = the unique number congruent to seq32 mod 2^32 in
-     * [H - 2^31, H + 2^31 - 1]. */
-    s = -1;
+    int64_t s = 0;
     int found = 0;
     for (int64_t k = -1; k <= 1; k++) {
-        int64_t c = ((r->high >> 32) + k) * TWO32 + (int64_t)seq32;
-        if (c >= r->high - TWO31 && c <= r->high + TWO31 - 1) {
+        int64_t c = ((ref >> 32) + k) * TWO32 + (int64_t)seq32;
+        if (c >= ref - TWO31 && c <= ref + TWO31 - 1) {
             s = c;
             found++;
         }
     }
     if (found != 1)
         abort();
+    return s;
+}
 
+/* The RFC 4303 rule for one packet whose number is s (inferred relative
+ * to H), literally, one number at a time.  Does not count received. */
+static int plain(struct rwref *r, int64_t s)
+{
     if (s > r->high) {
         /* Every number n of the old window with n <= s - W leaves it;
          * the unmarked ones are lost. */
@@ -151,23 +140,93 @@ int rwref_update(struct rwref *r, uint32_t seq32, uint64_t *lost_delta,
             lost_one_range(r, r->high + 1, s - (int64_t)r->window);
         r->high = s;
         set_add(r, s);
-        kind = RWREF_NEXT;
-    } else if (s == r->high) {
+        return RWREF_NEXT;
+    }
+    if (s == r->high) {
         r->duplicate++;
-        kind = RWREF_DUPLICATE;
-    } else if (s < 0 || s < r->base) {
+        return RWREF_DUPLICATE;
+    }
+    if (s < 0 || s < r->base || s < r->high - (int64_t)r->window + 1) {
         r->late++;
-        kind = RWREF_LATE;
-    } else if (s < r->high - (int64_t)r->window + 1) {
-        r->late++;
-        kind = RWREF_LATE;
-    } else if (set_contains(r, s)) {
+        return RWREF_LATE;
+    }
+    if (set_contains(r, s)) {
         r->duplicate++;
-        kind = RWREF_DUPLICATE;
-    } else {
+        return RWREF_DUPLICATE;
+    }
+    set_add(r, s);
+    r->reordered++;
+    return RWREF_REORDERED;
+}
+
+/* Process the held packets in arrival order; the jump is over. */
+static void release_held(struct rwref *r)
+{
+    int n = r->nheld;
+    r->nheld = 0;
+    for (int i = 0; i < n; i++)
+        plain(r, r->held[i]);
+}
+
+int rwref_update(struct rwref *r, uint32_t seq32, uint64_t *lost_delta,
+                 uint64_t *seq64)
+{
+    uint64_t lost_before = r->lost;
+    const int64_t W = (int64_t)r->window;
+    int kind;
+    int64_t s;
+
+    r->nruns = 0;
+    r->received++;
+
+    if (!r->started) {
+        r->started = 1;
+        r->base = r->high = s = (int64_t)seq32;
         set_add(r, s);
-        r->reordered++;
-        kind = RWREF_REORDERED;
+        kind = RWREF_NEW;
+        goto out;
+    }
+
+    if (r->nheld > 0) {
+        int64_t t = nearest(r->held[0], seq32);
+        if (t > r->held[0] - W && t < r->held[0] + W) {
+            s = t;
+            if (t == r->held[0] || (r->nheld == 2 && t == r->held[1])) {
+                r->duplicate++;
+                kind = RWREF_DUPLICATE;
+            } else if (r->nheld == 1) {
+                r->held[r->nheld++] = t;
+                kind = RWREF_HELD;
+            } else {
+                release_held(r);                /* confirmed by the second */
+                kind = plain(r, s);
+            }
+            goto out;
+        }
+    }
+
+    s = nearest(r->high, seq32);
+    if (s > r->high + W) {
+        /* a far jump: held (a held one before it is dismissed) */
+        r->suspect += (uint64_t)r->nheld;
+        r->nheld = 1;
+        r->held[0] = s;
+        r->held_high = r->high;
+        kind = RWREF_HELD;
+    } else if (r->nheld > 0 && s <= r->high && r->high == r->held_high) {
+        r->late++;                              /* as it would be after the jump */
+        kind = RWREF_LATE;
+    } else {
+        int64_t before = r->high;
+        kind = plain(r, s);
+        if (r->nheld > 0 && r->high > before) {
+            if (r->held[0] - r->high <= W) {
+                release_held(r);
+            } else if (r->high - r->held_high >= W) {
+                r->suspect += (uint64_t)r->nheld;
+                r->nheld = 0;
+            }
+        }
     }
 out:
     if (lost_delta)
@@ -183,6 +242,8 @@ uint64_t rwref_finish(struct rwref *r)
     r->nruns = 0;
     if (!r->started)
         return 0;
+    r->suspect += (uint64_t)r->nheld;
+    r->nheld = 0;
     for (int64_t n = window_low(r); n <= r->high; n++) {
         if (!set_contains(r, n)) {
             lost_one_range(r, n, n);

@@ -9,6 +9,10 @@
  * move (above the old H and already below the new window) are counted as
  * one range, since they are above every number ever received and so
  * cannot be in the set.
+ *
+ * Tentative far jumps follow the rule stated in replay_window.h, written
+ * from the rule's text: the held packets are kept as a list of 64-bit
+ * numbers and, once confirmed or released, fed through the plain rule.
  */
 #ifndef IDT_RW_REFERENCE_H
 #define IDT_RW_REFERENCE_H
@@ -23,6 +27,7 @@ enum rwref_kind {
     RWREF_REORDERED,
     RWREF_DUPLICATE,
     RWREF_LATE,
+    RWREF_HELD,
 };
 
 struct rwref_run {
@@ -33,7 +38,13 @@ struct rwref {
     uint32_t window;
     int started;
     int64_t base, high;
-    uint64_t received, lost, late, duplicate, reordered;
+    uint64_t received, lost, late, duplicate, reordered, suspect;
+
+    /* tentative far jump: the held packets' numbers in arrival order
+     * (held[0] is the jump) and H when it was held */
+    int nheld;
+    int64_t held[2];
+    int64_t held_high;
 
     /* hash set of marked sequence numbers (stored as value + 1; 0 = empty) */
     uint64_t *set;

@@ -167,25 +167,32 @@ static void test_single_loss(void **state)
 }
 
 /* W=64: 1..10, then 211 (11..210 = 200 numbers missing), then 212..300.
- * At 211 (d=201): leaving [max(1,10-63), min(10, 211-64=147)] = [1,10]
- * all received; jumped over [11, 147] = 137 lost at once.  New window
- * [148, 211]: holes 148..210 (63) fall off one by one as H goes
- * 212..274.  Total lost 200, received 10 + 90. */
+ * 211 (d=201 > W) is a far jump: held, H stays 10; 212 (within W of 211)
+ * is held too; 213 confirms it.  Then, as if accepted on arrival: at 211
+ * leaving [max(1,10-63), min(10, 211-64=147)] = [1,10] all received;
+ * jumped over [11, 147] = 137; at 212 and 213 the holes 148, 149 fall
+ * off: delta 139, one run [11, 149].  The holes 150..210 fall off one by
+ * one as H goes 214..274.  Total lost 200, received 10 + 90. */
 static void test_burst_w64(void **state)
 {
     (void)state;
     struct rw r;
     setup_rw(&r, 64);
     feed_range(&r, 1, 10);
-    assert_int_equal(feed(&r, 211), RW_NEXT);
-    assert_int_equal(r.last_delta, 137);
+    assert_int_equal(feed(&r, 211), RW_HELD);
+    assert_int_equal(r.last_seq64, 211);
+    assert_int_equal(r.last_delta, 0);
+    assert_int_equal(r.nruns, 0);
+    CHECK(&r, 11, 0, 0, 0, 0, 10);
+    assert_int_equal(feed(&r, 212), RW_HELD);
+    CHECK(&r, 12, 0, 0, 0, 0, 10);
+    assert_int_equal(feed(&r, 213), RW_NEXT);
+    assert_int_equal(r.last_delta, 139);
     assert_int_equal(r.nruns, 1);
-    RUN(&r, 0, 11, 147);
-    CHECK(&r, 11, 137, 0, 0, 0, 211);
-    feed(&r, 212);
-    assert_int_equal(r.last_delta, 1);
-    RUN(&r, 0, 148, 148);
-    feed_range(&r, 213, 274);
+    RUN(&r, 0, 11, 149);
+    CHECK(&r, 13, 139, 0, 0, 0, 213);
+    assert_int_equal(r.st.suspect, 0);
+    feed_range(&r, 214, 274);
     assert_int_equal(r.last_delta, 1);
     RUN(&r, 0, 210, 210);
     assert_int_equal(r.st.lost, 200);
@@ -194,54 +201,56 @@ static void test_burst_w64(void **state)
     assert_int_equal(finish(&r), 0);
 }
 
-/* W=32: 1..10, then 211: jumped [11, 211-32=179] = 169; window [180,211]
- * holes 180..210 = 31, counted by finish.  Total 200. */
+/* W=32: 1..10, then 211, 212, 213 (the jump, held, confirmed by 213):
+ * jumped [11, 211-32=179] = 169, then 180 and 181 fall off: 171;
+ * window [182, 213] holes 182..210 = 29, counted by finish.  Total 200. */
 static void test_burst_w32(void **state)
 {
     (void)state;
     struct rw r;
     setup_rw(&r, 32);
     feed_range(&r, 1, 10);
-    feed(&r, 211);
-    assert_int_equal(r.last_delta, 169);
-    RUN(&r, 0, 11, 179);
-    assert_int_equal(finish(&r), 31);
+    feed_range(&r, 211, 213);
+    assert_int_equal(r.last_delta, 171);
+    RUN(&r, 0, 11, 181);
+    assert_int_equal(finish(&r), 29);
     assert_int_equal(r.nruns, 1);
-    RUN(&r, 0, 180, 210);
-    CHECK(&r, 11, 200, 0, 0, 0, 211);
+    RUN(&r, 0, 182, 210);
+    CHECK(&r, 13, 200, 0, 0, 0, 213);
 }
 
-/* W=100: 1..10, then 211: jumped [11, 111] = 101, window [112, 211]
- * holds 99 holes.  Total 200. */
+/* W=100: 1..10, then 211..213: jumped [11, 111] = 101, then 112 and
+ * 113 fall off: 103; window [114, 213] holds 97 holes.  Total 200. */
 static void test_burst_w100(void **state)
 {
     (void)state;
     struct rw r;
     setup_rw(&r, 100);
     feed_range(&r, 1, 10);
-    feed(&r, 211);
-    assert_int_equal(r.last_delta, 101);
-    RUN(&r, 0, 11, 111);
-    assert_int_equal(finish(&r), 99);
-    RUN(&r, 0, 112, 210);
-    CHECK(&r, 11, 200, 0, 0, 0, 211);
+    feed_range(&r, 211, 213);
+    assert_int_equal(r.last_delta, 103);
+    RUN(&r, 0, 11, 113);
+    assert_int_equal(finish(&r), 97);
+    RUN(&r, 0, 114, 210);
+    CHECK(&r, 13, 200, 0, 0, 0, 213);
 }
 
-/* W=4096: 1..10, then 5011 (d=5001 > W): jumped [11, 5011-4096=915] =
- * 905, window [916, 5011] holds 4095 holes (916..5010).  Total 5000. */
+/* W=4096: 1..10, then 5011..5013 (d=5001 > W, confirmed by 5013):
+ * jumped [11, 5011-4096=915] = 905, then 916 and 917 fall off: 907;
+ * window [918, 5013] holds 4093 holes (918..5010).  Total 5000. */
 static void test_burst_w4096(void **state)
 {
     (void)state;
     struct rw r;
     setup_rw(&r, 4096);
     feed_range(&r, 1, 10);
-    feed(&r, 5011);
-    assert_int_equal(r.last_delta, 905);
-    RUN(&r, 0, 11, 915);
-    assert_int_equal(finish(&r), 4095);
+    feed_range(&r, 5011, 5013);
+    assert_int_equal(r.last_delta, 907);
+    RUN(&r, 0, 11, 917);
+    assert_int_equal(finish(&r), 4093);
     assert_int_equal(r.nruns, 1);
-    RUN(&r, 0, 916, 5010);
-    CHECK(&r, 11, 5000, 0, 0, 0, 5011);
+    RUN(&r, 0, 918, 5010);
+    CHECK(&r, 13, 5000, 0, 0, 0, 5013);
 }
 
 /* 1..10, 12, 13, 11, 14..100: 11 is 2 behind H=13, inside the window,
@@ -431,52 +440,62 @@ static void test_esn_wrap_w32(void **state)
 }
 
 /* Forward jump of 2,000,000,000 from baseline 1 (d = 2e9 < 2^31):
- * s = 2000000001.  W=64: jumped [2, s-64 = 1999999937] = 1999999936 =
- * 2e9-1-63 at once; 63 holes (1999999938..2000000000) stay in the window
- * for finish: total 2e9-1.  W=4096: jumped [2, 1999995905] =
- * 2e9-1-4095, finish 4095. */
+ * s = 2000000001, held, confirmed by s+1, s+2.  W=64: jumped [2, s-64 =
+ * 1999999937] = 1999999936 = 2e9-1-63, then 1999999938 and 1999999939
+ * fall off: 1999999938; 61 holes (1999999940..2000000000) stay in the
+ * window for finish: total 2e9-1.  W=4096: jumped [2, 1999995905] =
+ * 2e9-1-4095, plus 2 falling off; finish 4093. */
 static void test_big_jump(void **state)
 {
     (void)state;
     struct rw r;
     setup_rw(&r, 64);
     feed(&r, 1);
-    assert_int_equal(feed(&r, 2000000001u), RW_NEXT);
+    assert_int_equal(feed(&r, 2000000001u), RW_HELD);
     assert_int_equal(r.last_seq64, 2000000001ull);
-    assert_int_equal(r.last_delta, 1999999936ull);
+    assert_int_equal(feed(&r, 2000000002u), RW_HELD);
+    assert_int_equal(feed(&r, 2000000003u), RW_NEXT);
+    assert_int_equal(r.last_seq64, 2000000003ull);
+    assert_int_equal(r.last_delta, 1999999938ull);
     assert_int_equal(r.nruns, 1);
-    RUN(&r, 0, 2, 1999999937ull);
-    CHECK(&r, 2, 1999999936ull, 0, 0, 0, 2000000001ull);
-    assert_int_equal(finish(&r), 63);
-    RUN(&r, 0, 1999999938ull, 2000000000ull);
+    RUN(&r, 0, 2, 1999999939ull);
+    CHECK(&r, 4, 1999999938ull, 0, 0, 0, 2000000003ull);
+    assert_int_equal(finish(&r), 61);
+    RUN(&r, 0, 1999999940ull, 2000000000ull);
     assert_int_equal(r.st.lost, 1999999999ull);
 
     setup_rw(&r, 4096);
     feed(&r, 1);
-    feed(&r, 2000000001u);
-    assert_int_equal(r.last_delta, 1999995904ull);
-    RUN(&r, 0, 2, 1999995905ull);
-    assert_int_equal(finish(&r), 4095);
+    feed_range(&r, 2000000001u, 2000000003u);
+    assert_int_equal(r.last_delta, 1999995906ull);
+    RUN(&r, 0, 2, 1999995907ull);
+    assert_int_equal(finish(&r), 4093);
     assert_int_equal(r.st.lost, 1999999999ull);
 
-    /* Many maximal jumps (2^31-1 each) are O(1): 100000 of them
-     * = 2.1e14 sequence numbers; a per-number loop would never finish.
-     * W=100, baseline 0, d = 2^31-1 each time.  First jump: the old
-     * window is just {0}: jumped [1, d-100] = d - 100 lost.  Every later
-     * jump: the 99 holes of the previous window [H-99, H-1] leave, plus
-     * d - 100 jumped: 99 + d - 100 = d - 1. */
+    /* Many maximal jumps (2^31-1 each, each confirmed by the next two
+     * numbers) are O(1): 100000 of them = 2.1e14 sequence numbers; a
+     * per-number loop would never finish.  W=100, baseline 0, round i:
+     * T = H + d, T+1, T+2 with d = 2^31-1.  First round: the old window
+     * is just {0}: jumped [1, T-100] = d - 100, then T-99 and T-98 fall
+     * off: d - 98.  Every later round: the 97 holes of the previous
+     * window [H-99, H-3] leave, d - 100 jumped, 2 fall off: d - 1. */
+    const uint64_t d = 0x7FFFFFFFull;
     setup_rw(&r, 100);
     feed(&r, 0);
     for (uint32_t i = 1; i <= 100000; i++) {
-        feed(&r, (uint32_t)((uint64_t)i * 0x7FFFFFFFull));
-        assert_int_equal(r.last_delta, i == 1 ? 0x7FFFFFFFull - 100 : 0x7FFFFFFFull - 1);
+        uint64_t t = r.st.high + d;
+        assert_int_equal(feed(&r, (uint32_t)t), RW_HELD);
+        assert_int_equal(feed(&r, (uint32_t)(t + 1u)), RW_HELD);
+        assert_int_equal(feed(&r, (uint32_t)(t + 2u)), RW_NEXT);
+        assert_int_equal(r.last_delta, i == 1 ? d - 98 : d - 1);
     }
-    assert_int_equal(r.st.high, 100000ull * 0x7FFFFFFFull);
-    assert_int_equal(r.st.lost, 0x7FFFFFFFull - 100 + 99999ull * (0x7FFFFFFFull - 1));
-    /* finish: the last 99 holes; in total every number but the 100001
-     * received ones: 100000 * (d - 1) */
-    assert_int_equal(finish(&r), 99);
-    assert_int_equal(r.st.lost, 100000ull * (0x7FFFFFFFull - 1));
+    assert_int_equal(r.st.high, 100000ull * (d + 2));
+    assert_int_equal(r.st.lost, d - 98 + 99999ull * (d - 1));
+    /* finish: the last 97 holes; in total every number in
+     * [0, 100000 (d+2)] but the 300001 received ones: 100000 (d - 1) */
+    assert_int_equal(finish(&r), 97);
+    assert_int_equal(r.st.lost, 100000ull * (d - 1));
+    assert_int_equal(r.st.suspect, 0);
 }
 
 /* A forward distance of exactly 2^31 is not forward: it is old.
@@ -492,11 +511,18 @@ static void test_jump_2_31(void **state)
     assert_int_equal(feed(&r, 0x10000000u), RW_LATE);
     assert_int_equal(r.last_seq64, 0x10000000ull);
     CHECK(&r, 2, 0, 1, 0, 0, 0x90000000ull);
-    assert_int_equal(feed(&r, 0x0FFFFFFFu), RW_NEXT);
+    assert_int_equal(feed(&r, 0x0FFFFFFFu), RW_HELD);
     assert_int_equal(r.last_seq64, 0x10FFFFFFFull);
-    /* jumped [0x90000001, 0x10FFFFFFF - 64]: (2^31 - 1) - 64 */
-    assert_int_equal(r.last_delta, 0x7FFFFFFFull - 64);
-    CHECK(&r, 3, 0x7FFFFFFFull - 64, 1, 0, 0, 0x10FFFFFFFull);
+    /* the next two numbers confirm it (the wire value 0x10000000 is now
+     * 0x110000000, 1 after the held one) */
+    assert_int_equal(feed(&r, 0x10000000u), RW_HELD);
+    assert_int_equal(r.last_seq64, 0x110000000ull);
+    assert_int_equal(feed(&r, 0x10000001u), RW_NEXT);
+    assert_int_equal(r.last_seq64, 0x110000001ull);
+    /* jumped [0x90000001, 0x10FFFFFFF - 64]: (2^31 - 1) - 64, then two
+     * holes fall off */
+    assert_int_equal(r.last_delta, 0x7FFFFFFFull - 64 + 2);
+    CHECK(&r, 5, 0x7FFFFFFFull - 64 + 2, 1, 0, 0, 0x110000001ull);
 
     /* from a small H, 2^31 ahead would be below zero: late, clamped */
     setup_rw(&r, 64);
@@ -550,9 +576,10 @@ static void test_finish(void **state)
 }
 
 /* Callback runs are maximal, also across 64-bit words and the ring end.
- * W=128 (2 words, ring 128): 1..60, 71..100, jump to 300: leaving
- * [1, 100] holds [61, 70] (crosses bit 63/64): one run; jumped
- * [101, 300-128=172]: second run.  Delta 10 + 72 = 82. */
+ * W=128 (2 words, ring 128): 1..60, 71..100, jump to 300 (held, confirmed
+ * by 301, 302): leaving [1, 100] holds [61, 70] (crosses bit 63/64): one
+ * run; jumped [101, 300-128=172] and 173, 174 falling off at 301, 302:
+ * second run, merged across the three steps.  Delta 10 + 74 = 84. */
 static void test_runs(void **state)
 {
     (void)state;
@@ -560,34 +587,35 @@ static void test_runs(void **state)
     setup_rw(&r, 128);
     feed_range(&r, 1, 60);
     feed_range(&r, 71, 100);
-    feed(&r, 300);
-    assert_int_equal(r.last_delta, 82);
+    feed_range(&r, 300, 302);
+    assert_int_equal(r.last_delta, 84);
     assert_int_equal(r.nruns, 2);
     RUN(&r, 0, 61, 70);
-    RUN(&r, 1, 101, 172);
+    RUN(&r, 1, 101, 174);
 
     /* ring wrap: 100..250, 261..300 (251 is ring position 123, 260 is
-     * position 4), jump to 600: leaving [max(100, 173), min(300, 472)]
-     * holds [251, 260]; jumped [301, 472] = 172.  Delta 182. */
+     * position 4), jump to 600 (600..602): leaving [max(100, 173),
+     * min(300, 472)] holds [251, 260]; jumped [301, 472] = 172, then 473,
+     * 474 fall off.  Delta 184. */
     setup_rw(&r, 128);
     feed_range(&r, 100, 250);
     feed_range(&r, 261, 300);
-    feed(&r, 600);
-    assert_int_equal(r.last_delta, 182);
+    feed_range(&r, 600, 602);
+    assert_int_equal(r.last_delta, 184);
     assert_int_equal(r.nruns, 2);
     RUN(&r, 0, 251, 260);
-    RUN(&r, 1, 301, 472);
+    RUN(&r, 1, 301, 474);
 
-    /* W=64: 1..11, 14..20, jump to 200: leaving [1, 20] has [12, 13];
-     * jumped [21, 136].  Delta 2 + 116 = 118. */
+    /* W=64: 1..11, 14..20, jump to 200 (200..202): leaving [1, 20] has
+     * [12, 13]; jumped [21, 136], then 137, 138.  Delta 2 + 118 = 120. */
     setup_rw(&r, 64);
     feed_range(&r, 1, 11);
     feed_range(&r, 14, 20);
-    feed(&r, 200);
-    assert_int_equal(r.last_delta, 118);
+    feed_range(&r, 200, 202);
+    assert_int_equal(r.last_delta, 120);
     assert_int_equal(r.nruns, 2);
     RUN(&r, 0, 12, 13);
-    RUN(&r, 1, 21, 136);
+    RUN(&r, 1, 21, 138);
 
     /* W=4096: a 990-number hole spanning 16 words is one run */
     setup_rw(&r, 4096);
@@ -598,21 +626,21 @@ static void test_runs(void **state)
     RUN(&r, 0, 11, 1000);
 
     /* several holes leaving with one jump, W=100 (ring 128):
-     * 1, 3, 6..9, 20, then 150: leaving [1, min(20, 50)] holes
-     * 2, 4-5, 10-19; jumped [21, 50]: merges with nothing (20 received).
-     * Delta 1 + 2 + 10 + 30 = 43. */
+     * 1, 3, 6..9, 20, then 150..152: leaving [1, min(20, 50)] holes
+     * 2, 4-5, 10-19; jumped [21, 50] and 51, 52 falling off: merges with
+     * nothing (20 received).  Delta 1 + 2 + 10 + 32 = 45. */
     setup_rw(&r, 100);
     feed(&r, 1);
     feed(&r, 3);
     feed_range(&r, 6, 9);
     feed(&r, 20);
-    feed(&r, 150);
-    assert_int_equal(r.last_delta, 43);
+    feed_range(&r, 150, 152);
+    assert_int_equal(r.last_delta, 45);
     assert_int_equal(r.nruns, 4);
     RUN(&r, 0, 2, 2);
     RUN(&r, 1, 4, 5);
     RUN(&r, 2, 10, 19);
-    RUN(&r, 3, 21, 50);
+    RUN(&r, 3, 21, 52);
 }
 
 /* Bits of numbers outside the window must not leak in.  W=100, ring 128:

@@ -4,7 +4,9 @@
  * Random streams (seeded splitmix64; the seed is printed and can be
  * replayed with IDT_RW_DIFF_SEED) mix in-order packets, random loss,
  * bursts, reordering up to 2W, duplicates, late packets, packets below
- * the baseline, forward jumps up to 2^31-1 (and exactly 2^31), random
+ * the baseline, forward jumps up to 2^31-1 (and exactly 2^31) that the
+ * sender continues from, injected single packets far ahead that it does
+ * not continue from (spoofed: tentative jumps that end dismissed), random
  * wire values and ESN wraps; windows are random in 32..4096.  After every
  * packet the kind, lost delta, inferred 64-bit number and the reported
  * lost runs must agree; after every stream all counters, then rw_finish()
@@ -25,7 +27,8 @@
 
 _Static_assert(RW_NEW == (int)RWREF_NEW && RW_NEXT == (int)RWREF_NEXT &&
                RW_REORDERED == (int)RWREF_REORDERED &&
-               RW_DUPLICATE == (int)RWREF_DUPLICATE && RW_LATE == (int)RWREF_LATE,
+               RW_DUPLICATE == (int)RWREF_DUPLICATE && RW_LATE == (int)RWREF_LATE &&
+               RW_HELD == (int)RWREF_HELD,
                "kind numbering");
 
 static uint64_t rng_state;
@@ -94,10 +97,12 @@ static int compare_state(const struct rw_state *st, const struct rwref *ref)
     if (st->late != ref->late) FAIL("late %" PRIu64 " vs %" PRIu64, st->late, ref->late);
     if (st->duplicate != ref->duplicate) FAIL("duplicate %" PRIu64 " vs %" PRIu64, st->duplicate, ref->duplicate);
     if (st->reordered != ref->reordered) FAIL("reordered %" PRIu64 " vs %" PRIu64, st->reordered, ref->reordered);
+    if (st->suspect != ref->suspect) FAIL("suspect %" PRIu64 " vs %" PRIu64, st->suspect, ref->suspect);
+    if (st->nheld != ref->nheld) FAIL("held %u vs %d", (unsigned)st->nheld, ref->nheld);
     if (ref->started && st->high != (uint64_t)ref->high)
         FAIL("high %" PRIu64 " vs %" PRId64, st->high, ref->high);
     if (ref->started && st->base != (uint64_t)ref->base)
-        FAIL("base %" PRIu64 " vs %" PRId64, st->base, ref->base);
+        FAIL("base %" PRIu64 " vs %" PRId64, (uint64_t)st->base, ref->base);
     return 0;
 }
 
@@ -125,7 +130,8 @@ static uint64_t pick_start(void)
 }
 
 static uint64_t *bits_buf;
-static uint64_t tot_kind[5], tot_pkts, tot_lost, tot_finish, tot_runs;
+static uint64_t tot_kind[6], tot_pkts, tot_lost, tot_finish, tot_runs, tot_suspect;
+static uint64_t tot_injected;
 
 static int run_stream(uint64_t seed)
 {
@@ -159,6 +165,7 @@ static int run_stream(uint64_t seed)
     /* per-stream mix so that some streams are very lossy, some clean */
     uint32_t p_loss = (uint32_t)below(30), p_hold = (uint32_t)below(20);
     uint32_t p_dup = (uint32_t)below(8), p_jump = (uint32_t)below(3);
+    uint32_t p_spoof = (uint32_t)below(4);
 
     for (cur_pkt = 0; cur_pkt < len && rc == 0; cur_pkt++) {
         uint64_t s;
@@ -178,6 +185,17 @@ static int run_stream(uint64_t seed)
             s = st.high + j;
             if (j < 0x80000000ull && s >= next)
                 next = s + 1u;
+        } else if (r >= 990u - p_spoof * 5u) {
+            /* injected single packet far ahead; the sender goes on */
+            uint64_t j;
+            switch (below(4)) {
+            case 0: j = 1000u; break;
+            case 1: j = 1000000u; break;
+            case 2: j = 0x7FFFFFFFull; break;
+            default: j = w + 1u + below(0x7FFFFFFFull - w); break;
+            }
+            s = st.high + j;
+            tot_injected++;
         } else if (r < 30u) {
             s = (uint32_t)rnd();                                    /* random wire value */
         } else if (r < 45u) {
@@ -209,7 +227,7 @@ static int run_stream(uint64_t seed)
         enum rw_kind k = rw_update(&st, bits_buf, x, &ld, &s64, collect, &rb);
         int rk = rwref_update(&ref, x, &rld, &rs64);
         tot_pkts++;
-        if ((unsigned)k < 5u)
+        if ((unsigned)k < 6u)
             tot_kind[k]++;
         tot_runs += rb.n;
         if ((int)k != rk) { fprintf(stderr, "x=%#" PRIx32 " ", x); rc = -1;
@@ -237,6 +255,14 @@ static int run_stream(uint64_t seed)
         uint64_t rf = rwref_finish(&ref);
         tot_lost += st.lost;
         tot_finish += f;
+        tot_suspect += st.suspect;
+        /* every number in [B, H] is received in sequence once or lost */
+        if (st.received - st.late - st.duplicate - st.suspect + st.lost !=
+            st.high - st.base + 1u) {
+            fprintf(stderr, "invariant received-late-dup-suspect+lost == H-B+1 broken "
+                    "(seed=%" PRIu64 ")\n", seed);
+            rc = -1;
+        }
         if (f != rf) {
             fprintf(stderr, "finish %" PRIu64 " vs %" PRIu64 " (seed=%" PRIu64 " window=%"
                     PRIu32 ")\n", f, rf, seed, w);
@@ -288,8 +314,10 @@ int main(void)
     printf("test_rw_diff: %lu streams, base seed %" PRIu64 ", %lu failures\n",
            streams, base, failures);
     printf("  packets %" PRIu64 ": new %" PRIu64 " next %" PRIu64 " reordered %" PRIu64
-           " duplicate %" PRIu64 " late %" PRIu64 "; lost %" PRIu64 " (%" PRIu64
-           " by finish), %" PRIu64 " lost runs\n", tot_pkts, tot_kind[0], tot_kind[1],
-           tot_kind[2], tot_kind[3], tot_kind[4], tot_lost, tot_finish, tot_runs);
+           " duplicate %" PRIu64 " late %" PRIu64 " held %" PRIu64 "; lost %" PRIu64
+           " (%" PRIu64 " by finish), %" PRIu64 " lost runs; %" PRIu64 " injected far, %"
+           PRIu64 " suspect\n", tot_pkts, tot_kind[0], tot_kind[1], tot_kind[2],
+           tot_kind[3], tot_kind[4], tot_kind[5], tot_lost, tot_finish, tot_runs,
+           tot_injected, tot_suspect);
     return failures ? 1 : 0;
 }
