@@ -13,6 +13,7 @@ enum msg_type {
     MSG_MTU_RESULT,
     MSG_CONFIG_RELEASED,    /* capture thread adopted a new config, released the old (ptr) */
     MSG_CONFIG_REJECTED,    /* capture thread could not adopt the new config (ptr) */
+    MSG_SA_PRESSURE,        /* the SA table is under pressure (rate-limited by the engine) */
 };
 
 struct msg {
@@ -33,6 +34,9 @@ struct msg {
     uint32_t mtu, rounds, probes;
     double seconds;
     char reason[128];
+    /* MSG_SA_PRESSURE */
+    uint64_t evicted, refused;
+    uint32_t active_sas, tentative_sas, max_sas;
     /* MSG_CONFIG_RELEASED, MSG_CONFIG_REJECTED */
     void *ptr;
 };

@@ -32,6 +32,10 @@ ipsecDiagUntrackedTunnels       $ROOT.1.1.11
 ipsecDiagTunnelLostWhileDropping $ROOT.1.2.1.23
 ipsecDiagSaLastSeen             $ROOT.1.3.1.15
 ipsecDiagNotificationsGroup     $ROOT.2.2.5
+ipsecDiagReservedSAs            $ROOT.1.1.16
+ipsecDiagTunnelRefusedPkts      $ROOT.1.2.1.33
+ipsecDiagSaTablePressure        $ROOT.0.6
+ipsecDiagSaTableNotificationsGroup $ROOT.2.2.10
 "
 
 fail() {
