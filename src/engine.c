@@ -93,6 +93,35 @@ static void key_addrs(const struct sa_key *k, struct idt_addr *src, struct idt_a
     memcpy(dst->a, k->dst, 16);
 }
 
+/* Create the discovered tunnel of a new address pair; NULL at the cap. */
+static struct tunnel *discover(struct engine *e, const struct idt_addr *src,
+                               const struct idt_addr *dst, uint64_t ts)
+{
+    const struct idt_addr *local, *remote;
+    if (e->is_local && e->is_local(e->local_ctx, dst)) {
+        local = dst;
+        remote = src;
+    } else if (e->is_local && e->is_local(e->local_ctx, src)) {
+        local = src;
+        remote = dst;
+    } else if (idt_addr_cmp(src, dst) <= 0) {
+        local = src;
+        remote = dst;
+    } else {
+        local = dst;
+        remote = src;
+    }
+    struct tunnel *tu = tunnel_table_add_discovered(e->tunnels, local, remote, ts);
+    if (!tu)
+        return NULL;
+    struct alert_params ap;
+    tunnel_alert_params(e->cfg, tu, &ap);
+    alert_init(&tu->alert, &ap, ts);
+    struct engine_event ev = { .kind = ENGINE_EV_TUNNEL_NEW, .time_us = ts, .tunnel = tu };
+    emit(e, &ev);
+    return tu;
+}
+
 /* Attach a new SA to its tunnel tu (from tunnel_table_find; NULL: create
  * a discovered one); returns NULL if no tunnel can be had. */
 static struct tunnel *attach(struct engine *e, struct sa_entry *ent, struct tunnel *tu,
@@ -100,30 +129,8 @@ static struct tunnel *attach(struct engine *e, struct sa_entry *ent, struct tunn
 {
     struct idt_addr src, dst;
     key_addrs(&ent->key, &src, &dst);
-    if (!tu) {
-        const struct idt_addr *local, *remote;
-        if (e->is_local && e->is_local(e->local_ctx, &dst)) {
-            local = &dst;
-            remote = &src;
-        } else if (e->is_local && e->is_local(e->local_ctx, &src)) {
-            local = &src;
-            remote = &dst;
-        } else if (idt_addr_cmp(&src, &dst) <= 0) {
-            local = &src;
-            remote = &dst;
-        } else {
-            local = &dst;
-            remote = &src;
-        }
-        tu = tunnel_table_add_discovered(e->tunnels, local, remote, ts);
-        if (!tu)
-            return NULL;
-        struct alert_params ap;
-        tunnel_alert_params(e->cfg, tu, &ap);
-        alert_init(&tu->alert, &ap, ts);
-        struct engine_event ev = { .kind = ENGINE_EV_TUNNEL_NEW, .time_us = ts, .tunnel = tu };
-        emit(e, &ev);
-    }
+    if (!tu && !(tu = discover(e, &src, &dst, ts)))
+        return NULL;
     ent->tunnel = tunnel_table_slot(e->tunnels, tu);
     ent->direction = idt_addr_eq(&dst, &tu->local) ? SA_INBOUND : SA_OUTBOUND;
     tu->active_sas++;
@@ -177,8 +184,14 @@ static struct sa_entry *new_sa(struct engine *e, const struct sa_key *key, uint8
                                                                    : SA_CLASS_OPEN;
     struct sa_entry *victim, *ent = NULL;
     if (sa_table_admit(e->sas, cls, &victim) || victim) {
-        if (victim)
+        if (victim) {
+            /* evict only for an SA that can have a tunnel */
+            if (!known && !(known = discover(e, &src, &dst, ts))) {
+                e->st.untracked_tunnels++;
+                return NULL;
+            }
             retire_sa(e, victim, ts, 1);
+        }
         ent = sa_table_insert_class(e->sas, key, cls, NULL);
     }
     if (!ent) {

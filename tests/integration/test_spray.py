@@ -219,6 +219,23 @@ def test_reserve_holds_against_confirmed_junk_offline(idt_bin, workdir):
         (992, 992 * 2, 8 * 2)                             # outbound: 192.0.2.66 is the lower
 
 
+def test_no_eviction_for_an_sa_without_tunnel_offline(idt_bin, workdir):
+    """At the discovered-tunnel cap, an SA of a new address pair cannot be
+    tracked: it must not evict anyone on its way to being refused."""
+    cfg = "loss: { max_sas = 16; max_tunnels = 1; };\n"
+    recs = [spray_records(16, SPRAY_SPI0, BASE_TS)]            # table full, 1 tunnel
+    recs += [record(BASE_TS + 100 + s, esp_frame(B4, A4, REAL_SPI, s)) for s in (1, 2, 3)]
+    recs.append(spray_records(1, SPRAY_SPI0 + 16, BASE_TS + 200))   # evicts #0
+    pcap = Path(workdir) / "nontunnel.pcap"
+    with open(pcap, "wb") as f:
+        f.write(PCAP_HDR + b"".join(recs))
+    rep, _, _ = run_offline(idt_bin, workdir, pcap, cfg, "nontunnel")
+    assert rep["capture"]["untracked"] == 3                      # untracked_tunnels
+    assert rep["sa_table"] == {"max_sas": 16, "reserved": 0, "active": 16, "tentative": 16,
+                               "evicted": 1, "refused_pkts": 0}
+    assert sorted(by_spi(rep)) == [SPRAY_SPI0 + i for i in range(1, 17)]
+
+
 # --------------------------------------------------------------------------
 # live
 
