@@ -90,7 +90,9 @@ struct engine {
  *    other SAs never evict them.
  * Pressure: any eviction or refusal seen at a tick starts it; it ends
  * after ENGINE_PRESSURE_QUIET_US without; ENGINE_EV_SA_PRESSURE is
- * emitted at its start and at most once per ENGINE_PRESSURE_REPEAT_US. */
+ * emitted at a tick under pressure if none was in the last
+ * ENGINE_PRESSURE_REPEAT_US (so at its start, then at most once per
+ * ENGINE_PRESSURE_REPEAT_US). */
 #define ENGINE_RESERVE_PER_TUNNEL 8u
 #define ENGINE_PRESSURE_QUIET_US  60000000ULL
 #define ENGINE_PRESSURE_REPEAT_US 300000000ULL
