@@ -224,6 +224,15 @@ static void on_engine_event(void *ctx, const struct engine_event *ev)
         log_warn("SA table full (loss.max_sas = %u): new SAs are counted in ipsecDiagUntrackedSAs, "
                  "not tracked", c->cfg->max_sas);
         break;
+    case ENGINE_EV_SA_PRESSURE: {
+        struct msg m = { .type = MSG_SA_PRESSURE, .time_us = ev->time_us,
+                         .evicted = c->eng.st.sas_evicted, .refused = c->eng.st.untracked_sas,
+                         .active_sas = sa_table_count(c->eng.sas),
+                         .tentative_sas = sa_table_tentative_count(c->eng.sas),
+                         .max_sas = sa_table_capacity(c->eng.sas) };
+        queue_push(c->q, &m);
+        break;
+    }
     case ENGINE_EV_TUNNEL_NEW:
         log_info("discovered tunnel %s (index %u)", ev->tunnel->name, ev->tunnel->index);
         break;

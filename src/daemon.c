@@ -137,6 +137,16 @@ static void handle_msg(struct daemon *d, const struct msg *m)
         syslog_remote_send(d->remote, LOG_WARNING, "DROP", line);
         notify_dropping(m);
         break;
+    case MSG_SA_PRESSURE:
+        snprintf(line, sizeof line, "SA table under pressure: evicted=%llu refused_pkts=%llu "
+                 "active=%u tentative=%u max_sas=%u; new SAs evict tentative ones or are refused "
+                 "(next report in 300 s at the earliest)",
+                 (unsigned long long)m->evicted, (unsigned long long)m->refused, m->active_sas,
+                 m->tentative_sas, m->max_sas);
+        log_warn("%s", line);
+        syslog_remote_send(d->remote, LOG_WARNING, "SATABLE", line);
+        notify_sa_pressure(m);
+        break;
     case MSG_MTU_STARTED:
         mib_mtu_running(m->index);
         break;

@@ -1,5 +1,7 @@
 /* engine.c - per-packet analysis: parse, SA lookup, replay window, tunnel
- * totals, alert policy.  Allocation-free per packet; O(1) per packet. */
+ * totals, alert policy.  Allocation-free per packet; O(1) per packet.
+ * The SA table policy (tentative SAs, eviction, the reserve of
+ * configured tunnels) is described in engine.h. */
 #include "engine.h"
 
 #include <string.h>
@@ -10,6 +12,13 @@ static void emit(struct engine *e, struct engine_event *ev)
 {
     if (e->on_event)
         e->on_event(e->event_ctx, ev);
+}
+
+/* Slots of the SA table reserved for the SAs of configured tunnels. */
+static uint32_t reserve_for(const struct idt_config *cfg)
+{
+    uint64_t r = (uint64_t)cfg->ntunnels * ENGINE_RESERVE_PER_TUNNEL;
+    return r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;     /* the table clamps */
 }
 
 int engine_init(struct engine *e, const struct idt_config *cfg, uint32_t window,
@@ -23,6 +32,7 @@ int engine_init(struct engine *e, const struct idt_config *cfg, uint32_t window,
         engine_free(e);
         return -1;
     }
+    sa_table_set_reserve(e->sas, reserve_for(cfg));
     e->now_us = now_us;
     e->last_tick_us = now_us;
     return 0;
@@ -85,42 +95,136 @@ static void eval_alert(struct engine *e, struct tunnel *tu, uint64_t ts)
         emit(e, &ev);
 }
 
-/* Attach a new SA to its tunnel; returns NULL if no tunnel can be had. */
-static struct tunnel *attach(struct engine *e, struct sa_entry *ent, uint64_t ts)
+static void key_addrs(const struct sa_key *k, struct idt_addr *src, struct idt_addr *dst)
 {
-    struct idt_addr src = { .family = ent->key.family }, dst = { .family = ent->key.family };
-    memcpy(src.a, ent->key.src, 16);
-    memcpy(dst.a, ent->key.dst, 16);
-    struct tunnel *tu = tunnel_table_find(e->tunnels, &src, &dst);
-    if (!tu) {
-        const struct idt_addr *local, *remote;
-        if (e->is_local && e->is_local(e->local_ctx, &dst)) {
-            local = &dst;
-            remote = &src;
-        } else if (e->is_local && e->is_local(e->local_ctx, &src)) {
-            local = &src;
-            remote = &dst;
-        } else if (idt_addr_cmp(&src, &dst) <= 0) {
-            local = &src;
-            remote = &dst;
-        } else {
-            local = &dst;
-            remote = &src;
-        }
-        tu = tunnel_table_add_discovered(e->tunnels, local, remote, ts);
-        if (!tu)
-            return NULL;
-        struct alert_params ap;
-        tunnel_alert_params(e->cfg, tu, &ap);
-        alert_init(&tu->alert, &ap, ts);
-        struct engine_event ev = { .kind = ENGINE_EV_TUNNEL_NEW, .time_us = ts, .tunnel = tu };
-        emit(e, &ev);
+    src->family = dst->family = k->family;
+    memcpy(src->a, k->src, 16);
+    memcpy(dst->a, k->dst, 16);
+}
+
+/* Create the discovered tunnel of a new address pair; NULL at the cap. */
+static struct tunnel *discover(struct engine *e, const struct idt_addr *src,
+                               const struct idt_addr *dst, uint64_t ts)
+{
+    const struct idt_addr *local, *remote;
+    if (e->is_local && e->is_local(e->local_ctx, dst)) {
+        local = dst;
+        remote = src;
+    } else if (e->is_local && e->is_local(e->local_ctx, src)) {
+        local = src;
+        remote = dst;
+    } else if (idt_addr_cmp(src, dst) <= 0) {
+        local = src;
+        remote = dst;
+    } else {
+        local = dst;
+        remote = src;
     }
+    struct tunnel *tu = tunnel_table_add_discovered(e->tunnels, local, remote, ts);
+    if (!tu)
+        return NULL;
+    struct alert_params ap;
+    tunnel_alert_params(e->cfg, tu, &ap);
+    alert_init(&tu->alert, &ap, ts);
+    struct engine_event ev = { .kind = ENGINE_EV_TUNNEL_NEW, .time_us = ts, .tunnel = tu };
+    emit(e, &ev);
+    return tu;
+}
+
+/* Attach a new SA to its tunnel tu (from tunnel_table_find; NULL: create
+ * a discovered one); returns NULL if no tunnel can be had. */
+static struct tunnel *attach(struct engine *e, struct sa_entry *ent, struct tunnel *tu,
+                             uint64_t ts)
+{
+    struct idt_addr src, dst;
+    key_addrs(&ent->key, &src, &dst);
+    if (!tu && !(tu = discover(e, &src, &dst, ts)))
+        return NULL;
     ent->tunnel = tunnel_table_slot(e->tunnels, tu);
     ent->direction = idt_addr_eq(&dst, &tu->local) ? SA_INBOUND : SA_OUTBOUND;
     tu->active_sas++;
+    if (ent->flags & SA_F_TENTATIVE)
+        tu->tentative_sas++;
     tu->sas_seen++;
     return tu;
+}
+
+/* An SA leaves the table (idle expiry, or eviction of a tentative SA):
+ * the holes still in its window are lost, its tunnel forgets it. */
+static void retire_sa(struct engine *e, struct sa_entry *ent, uint64_t now, int evicted)
+{
+    struct tunnel *tu = tunnel_table_at(e->tunnels, ent->tunnel);
+    uint64_t lost, suspect = ent->rw.suspect;
+    if (e->want_ranges) {
+        struct range_ctx rc = { e, ent, tu, now };
+        lost = rw_finish(&ent->rw, ent->bits, on_lost_range, &rc);
+    } else {
+        lost = rw_finish(&ent->rw, ent->bits, NULL, NULL);
+    }
+    if (tu) {
+        credit_suspect(tu, ent, ent->rw.suspect - suspect);
+        credit_lost(e, tu, ent, lost, now);
+        if (tu->active_sas)
+            tu->active_sas--;
+        if ((ent->flags & SA_F_TENTATIVE) && tu->tentative_sas)
+            tu->tentative_sas--;
+        if (evicted)
+            tu->evicted_sas++;
+    }
+    struct engine_event ev = { .kind = evicted ? ENGINE_EV_SA_EVICTED : ENGINE_EV_SA_EXPIRED,
+                               .time_us = now, .tunnel = tu, .sa = ent };
+    emit(e, &ev);
+    if (evicted)
+        e->st.sas_evicted++;
+    else
+        e->st.sas_expired++;
+    sa_table_remove(e->sas, ent);
+}
+
+/* The first packet of an SA not in the table: admit it (evicting the
+ * oldest tentative SA it may displace if the table is full) or refuse
+ * it.  Returns the new entry and its tunnel, or NULL (counted). */
+static struct sa_entry *new_sa(struct engine *e, const struct sa_key *key, uint8_t encap,
+                               uint64_t ts, struct tunnel **tup)
+{
+    struct idt_addr src, dst;
+    key_addrs(key, &src, &dst);
+    struct tunnel *known = tunnel_table_find(e->tunnels, &src, &dst);
+    enum sa_class cls = known && known->origin == TUNNEL_CONFIGURED ? SA_CLASS_RESERVED
+                                                                   : SA_CLASS_OPEN;
+    struct sa_entry *victim, *ent = NULL;
+    if (sa_table_admit(e->sas, cls, &victim) || victim) {
+        if (victim) {
+            /* evict only for an SA that can have a tunnel */
+            if (!known && !(known = discover(e, &src, &dst, ts))) {
+                e->st.untracked_tunnels++;
+                return NULL;
+            }
+            retire_sa(e, victim, ts, 1);
+        }
+        ent = sa_table_insert_class(e->sas, key, cls, NULL);
+    }
+    if (!ent) {
+        e->st.untracked_sas++;
+        if (known)
+            known->refused_pkts++;
+        if (!e->untracked_logged) {
+            e->untracked_logged = 1;
+            struct engine_event ev = { .kind = ENGINE_EV_SA_UNTRACKED, .time_us = ts, .tunnel = known };
+            emit(e, &ev);
+        }
+        return NULL;
+    }
+    ent->encap = encap;
+    ent->first_seen_s = (uint32_t)(ts / 1000000ULL);
+    struct tunnel *tu = attach(e, ent, known, ts);
+    if (!tu) {
+        sa_table_remove(e->sas, ent);
+        e->st.untracked_tunnels++;
+        return NULL;
+    }
+    *tup = tu;
+    return ent;
 }
 
 void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
@@ -164,27 +268,12 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
     memcpy(key.dst, p.dst, 16);
 #endif
 
-    int created = 0;
-    struct sa_entry *ent = sa_table_insert(e->sas, &key, &created);
-    if (!ent) {
-        e->st.untracked_sas++;
-        if (!e->untracked_logged) {
-            e->untracked_logged = 1;
-            struct engine_event ev = { .kind = ENGINE_EV_SA_UNTRACKED, .time_us = ts };
-            emit(e, &ev);
-        }
-        return;
-    }
     struct tunnel *tu;
-    if (created) {
-        ent->encap = p.encap;
-        ent->first_seen_s = (uint32_t)(ts / 1000000ULL);
-        tu = attach(e, ent, ts);
-        if (!tu) {
-            sa_table_remove(e->sas, ent);
-            e->st.untracked_tunnels++;
+    struct sa_entry *ent = sa_table_find(e->sas, &key);
+    if (!ent) {
+        ent = new_sa(e, &key, p.encap, ts, &tu);
+        if (!ent)
             return;
-        }
         if (ent->direction == SA_INBOUND)
             tu->spi_hint = p.spi;
         struct engine_event ev = { .kind = ENGINE_EV_SA_NEW, .time_us = ts, .tunnel = tu, .sa = ent };
@@ -195,7 +284,7 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
     ent->last_seen_s = (uint32_t)(ts / 1000000ULL);
     tu->last_seen_us = ts;
 
-    uint64_t lost = 0, s64 = 0;
+    uint64_t lost = 0, s64 = 0, high0 = ent->rw.high;
     enum rw_kind kind;
     /* One packet can settle others (held ones of a tentative far jump):
      * the tunnel gets the SA's counter deltas, not just this kind. */
@@ -206,6 +295,12 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
         kind = rw_update(&ent->rw, ent->bits, p.seq, &lost, &s64, on_lost_range, &rc);
     } else {
         kind = rw_update(&ent->rw, ent->bits, p.seq, &lost, NULL, NULL, NULL);
+    }
+    /* confirmation: the highest sequence number moved forward by 1..W */
+    if ((ent->flags & SA_F_TENTATIVE) && kind == RW_NEXT && ent->rw.high - high0 <= ent->rw.window) {
+        sa_table_confirm(e->sas, ent);
+        if (tu->tentative_sas)
+            tu->tentative_sas--;
     }
     struct loss_counts *c = ent->direction == SA_INBOUND ? &tu->in : &tu->out;
     c->received++;
@@ -228,26 +323,23 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
     }
 }
 
-static void expire_sa(struct engine *e, struct sa_entry *ent, uint64_t now)
+/* SA table pressure (engine.h): evictions or refusals since the last tick. */
+static void tick_pressure(struct engine *e, uint64_t now)
 {
-    struct tunnel *tu = tunnel_table_at(e->tunnels, ent->tunnel);
-    uint64_t lost, suspect = ent->rw.suspect;
-    if (e->want_ranges) {
-        struct range_ctx rc = { e, ent, tu, now };
-        lost = rw_finish(&ent->rw, ent->bits, on_lost_range, &rc);
-    } else {
-        lost = rw_finish(&ent->rw, ent->bits, NULL, NULL);
+    uint64_t mark = e->st.sas_evicted + e->st.untracked_sas;
+    if (mark != e->pressure_mark) {
+        e->pressure_mark = mark;
+        e->pressure_last_us = now;
+        e->pressure = 1;
+    } else if (e->pressure && now - e->pressure_last_us >= ENGINE_PRESSURE_QUIET_US) {
+        e->pressure = 0;
     }
-    if (tu) {
-        credit_suspect(tu, ent, ent->rw.suspect - suspect);
-        credit_lost(e, tu, ent, lost, now);
-        if (tu->active_sas)
-            tu->active_sas--;
+    if (e->pressure && (!e->pressure_sent || now - e->pressure_sent_us >= ENGINE_PRESSURE_REPEAT_US)) {
+        e->pressure_sent = 1;
+        e->pressure_sent_us = now;
+        struct engine_event ev = { .kind = ENGINE_EV_SA_PRESSURE, .time_us = now };
+        emit(e, &ev);
     }
-    struct engine_event ev = { .kind = ENGINE_EV_SA_EXPIRED, .time_us = now, .tunnel = tu, .sa = ent };
-    emit(e, &ev);
-    e->st.sas_expired++;
-    sa_table_remove(e->sas, ent);
 }
 
 void engine_tick(struct engine *e, uint64_t now)
@@ -256,6 +348,7 @@ void engine_tick(struct engine *e, uint64_t now)
         e->now_us = now;
     now = e->now_us;
     e->last_tick_us = now;
+    tick_pressure(e, now);
 
     uint64_t idle = (uint64_t)e->cfg->sa_idle_timeout * 1000000ULL;
     if (idle) {
@@ -266,7 +359,7 @@ void engine_tick(struct engine *e, uint64_t now)
         while (budget-- && (ent = sa_table_next(e->sas, &cur)) != NULL) {
             uint64_t last = (uint64_t)ent->last_seen_s * 1000000ULL;
             if (now > last && now - last > idle)
-                expire_sa(e, ent, now);
+                retire_sa(e, ent, now, 0);
         }
         e->expire_cursor = ent ? cur : 0;
     }
@@ -321,24 +414,26 @@ int engine_reconfigure(struct engine *e, const struct idt_config *cfg)
     if (tunnel_table_reconfigure(e->tunnels, cfg, e->now_us) < 0)
         return -1;
     e->cfg = cfg;
+    sa_table_set_reserve(e->sas, reserve_for(cfg));
     uint32_t n = tunnel_table_slots(e->tunnels);
     for (uint32_t s = 0; s < n; s++) {
         struct tunnel *tu = tunnel_table_at(e->tunnels, s);
         if (tu)
-            tu->active_sas = 0;
+            tu->active_sas = tu->tentative_sas = 0;
     }
     uint32_t cur = 0;
     struct sa_entry *ent;
     while ((ent = sa_table_next(e->sas, &cur)) != NULL) {
-        struct idt_addr src = { .family = ent->key.family }, dst = { .family = ent->key.family };
-        memcpy(src.a, ent->key.src, 16);
-        memcpy(dst.a, ent->key.dst, 16);
+        struct idt_addr src, dst;
+        key_addrs(&ent->key, &src, &dst);
         struct tunnel *tu = tunnel_table_find(e->tunnels, &src, &dst);
         if (tu) {
             ent->tunnel = tunnel_table_slot(e->tunnels, tu);
             ent->direction = idt_addr_eq(&dst, &tu->local) ? SA_INBOUND : SA_OUTBOUND;
             tu->active_sas++;
-        } else if (!attach(e, ent, e->now_us)) {
+            if (ent->flags & SA_F_TENTATIVE)
+                tu->tentative_sas++;
+        } else if (!attach(e, ent, NULL, e->now_us)) {
             sa_table_remove(e->sas, ent);
         }
     }

@@ -18,10 +18,11 @@ struct engine_stats {
     uint64_t esp;               /* parsed as ESP */
     uint64_t ignored;
     uint64_t malformed;
-    uint64_t untracked_sas;     /* ESP packets of SAs not tracked (max_sas) */
+    uint64_t untracked_sas;     /* ESP packets of new SAs refused (SA table full) */
     uint64_t untracked_tunnels; /* ESP packets of pairs not tracked (max_tunnels) */
     uint64_t pcap_drops;        /* set by the capture shell */
     uint64_t sas_expired;
+    uint64_t sas_evicted;       /* tentative SAs evicted to admit new ones */
 };
 
 enum engine_event_kind {
@@ -33,6 +34,8 @@ enum engine_event_kind {
     ENGINE_EV_SA_UNTRACKED,     /* first refusal after the table filled up */
     ENGINE_EV_TUNNEL_NEW,
     ENGINE_EV_TUNNEL_REMOVED,
+    ENGINE_EV_SA_EVICTED,       /* a tentative SA gave way to a new one */
+    ENGINE_EV_SA_PRESSURE,      /* the SA table is under pressure (rate-limited) */
 };
 
 struct engine_event {
@@ -65,7 +68,34 @@ struct engine {
     uint32_t expire_cursor;
     uint32_t tunnel_cursor;
     uint32_t untracked_logged;
+    /* SA table pressure: evictions or refusals seen at a tick */
+    int pressure;               /* 1 from such a tick until ENGINE_PRESSURE_QUIET_US without */
+    int pressure_sent;          /* an ENGINE_EV_SA_PRESSURE has been emitted */
+    uint64_t pressure_mark;     /* sas_evicted + untracked_sas at the last tick */
+    uint64_t pressure_last_us;  /* last tick that saw new evictions or refusals */
+    uint64_t pressure_sent_us;  /* last ENGINE_EV_SA_PRESSURE */
 };
+
+/* SA table policy (engine.c, sa_table.h):
+ *  - a new SA is TENTATIVE until a packet moves its highest sequence
+ *    number forward by 1..W (the replay window): the next packet of a
+ *    real SA does, a single sprayed packet never does;
+ *  - when the table is full, a new SA evicts the oldest tentative SA
+ *    (O(1), FIFO); confirmed SAs are never evicted; with no tentative SA
+ *    to evict, the new SA is refused (ipsecDiagUntrackedSAs);
+ *  - SAs whose outer addresses are those of a configured tunnel are
+ *    admitted in the reserved class: ENGINE_RESERVE_PER_TUNNEL slots per
+ *    configured tunnel (at most max_sas / 2) are closed to all other
+ *    SAs, and they may also evict tentative SAs of configured tunnels;
+ *    other SAs never evict them.
+ * Pressure: any eviction or refusal seen at a tick starts it; it ends
+ * after ENGINE_PRESSURE_QUIET_US without; ENGINE_EV_SA_PRESSURE is
+ * emitted at a tick under pressure if none was in the last
+ * ENGINE_PRESSURE_REPEAT_US (so at its start, then at most once per
+ * ENGINE_PRESSURE_REPEAT_US). */
+#define ENGINE_RESERVE_PER_TUNNEL 8u
+#define ENGINE_PRESSURE_QUIET_US  60000000ULL
+#define ENGINE_PRESSURE_REPEAT_US 300000000ULL
 
 /* Create with cfg (which must outlive the engine, or be replaced with
  * engine_reconfigure).  window overrides cfg->window when non-zero. */

@@ -331,6 +331,12 @@ static int glob_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
     case IDT_SCALAR_COUNTERDISCONTINUITYTIME:
         v_uns(v, ASN_TIMETICKS, mib_timestamp(g_counters_start_us));
         break;
+    case IDT_SCALAR_TENTATIVESAS: v_uns(v, ASN_GAUGE, s ? s->tentative_sas : 0); break;
+    case IDT_SCALAR_EVICTEDSAS: v_c64(v, st->sas_evicted); break;
+    case IDT_SCALAR_SATABLEUNDERPRESSURE:
+        v_int(v, s && s->sa_pressure ? IDT_TRUTH_TRUE : IDT_TRUTH_FALSE);
+        break;
+    case IDT_SCALAR_RESERVEDSAS: v_uns(v, ASN_GAUGE, s ? s->reserved_sas : 0); break;
     default: return -1;
     }
     if (col == IDT_SCALAR_REPLAYWINDOW && !s)
@@ -445,6 +451,9 @@ static int tun_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
         }
         break;
     case IDT_COL_TUNNEL_SUSPECTPKTS: v_c64(v, t->in.suspect); break;
+    case IDT_COL_TUNNEL_TENTATIVESAS: v_uns(v, ASN_GAUGE, t->tentative_sas); break;
+    case IDT_COL_TUNNEL_EVICTEDSAS: v_c64(v, t->evicted_sas); break;
+    case IDT_COL_TUNNEL_REFUSEDPKTS: v_c64(v, t->refused_pkts); break;
     default: return -1;
     }
     return 0;

@@ -85,6 +85,8 @@
 #define IDT_NOTIF_MTUDISCOVERYFAILED      4
 /* CaptureDrops, CapturedPkts (scalars, instance .0) */
 #define IDT_NOTIF_CAPTUREDROPPING         5
+/* EvictedSAs, UntrackedSAs, TentativeSAs, ActiveSAs (scalars, instance .0) */
+#define IDT_NOTIF_SATABLEPRESSURE         6
 
 /* ------------------------------------------------------------ scalars */
 /* ipsecDiagGlobals.N (instance N.0) */
@@ -101,9 +103,13 @@
 #define IDT_SCALAR_CAPTUREISDROPPING  10   /* TruthValue */
 #define IDT_SCALAR_UNTRACKEDTUNNELS   11   /* Counter64 */
 #define IDT_SCALAR_COUNTERDISCONTINUITYTIME 12   /* TimeStamp */
+#define IDT_SCALAR_TENTATIVESAS       13   /* Gauge32 */
+#define IDT_SCALAR_EVICTEDSAS         14   /* Counter64 */
+#define IDT_SCALAR_SATABLEUNDERPRESSURE 15 /* TruthValue */
+#define IDT_SCALAR_RESERVEDSAS        16   /* Gauge32 */
 
 #define IDT_SCALAR_MIN  IDT_SCALAR_CAPTUREDPKTS
-#define IDT_SCALAR_MAX  IDT_SCALAR_COUNTERDISCONTINUITYTIME
+#define IDT_SCALAR_MAX  IDT_SCALAR_RESERVEDSAS
 
 /* ------------------------------------------------------------ tunnel table */
 /* ipsecDiagTunnelEntry.C.<ipsecDiagTunnelIndex> */
@@ -138,9 +144,12 @@
 #define IDT_COL_TUNNEL_MTUTARGETADDRTYPE   28   /* InetAddressType */
 #define IDT_COL_TUNNEL_MTUTARGETADDR       29   /* InetAddress */
 #define IDT_COL_TUNNEL_SUSPECTPKTS         30   /* Counter64 */
+#define IDT_COL_TUNNEL_TENTATIVESAS        31   /* Gauge32 */
+#define IDT_COL_TUNNEL_EVICTEDSAS          32   /* Counter64 */
+#define IDT_COL_TUNNEL_REFUSEDPKTS         33   /* Counter64 */
 
 #define IDT_COL_TUNNEL_MIN  IDT_COL_TUNNEL_NAME   /* first accessible column */
-#define IDT_COL_TUNNEL_MAX  IDT_COL_TUNNEL_SUSPECTPKTS
+#define IDT_COL_TUNNEL_MAX  IDT_COL_TUNNEL_REFUSEDPKTS
 
 #define IDT_TUNNEL_INDEX_LEN  1     /* sub-identifiers in a row index */
 
@@ -179,6 +188,8 @@
 #define IDT_GROUP_MTU                  4   /* ipsecDiagMtuGroup */
 #define IDT_GROUP_NOTIFICATIONS        5   /* ipsecDiagNotificationsGroup */
 #define IDT_GROUP_SUSPECT              8   /* ipsecDiagSuspectGroup */
+#define IDT_GROUP_SATABLEPOLICY        9   /* ipsecDiagSaTablePolicyGroup */
+#define IDT_GROUP_SATABLENOTIFICATIONS 10  /* ipsecDiagSaTableNotificationsGroup */
 
 /* ------------------------------------------------------------ values */
 

@@ -100,6 +100,37 @@ int notify_mtu(const struct msg *m)
     return 1;
 }
 
+static void add_scalar_c64(netsnmp_variable_list **vars, unsigned scalar, uint64_t v)
+{
+    oid o[] = { IDT_OID_GLOBALS, 0, 0 };
+    o[IDT_OID_GLOBALS_LEN] = scalar;
+    struct counter64 c = { .high = (u_long)(v >> 32), .low = (u_long)(v & 0xffffffffu) };
+    snmp_varlist_add_variable(vars, o, OID_LENGTH(o), ASN_COUNTER64, &c, sizeof c);
+}
+
+static void add_scalar_gauge(netsnmp_variable_list **vars, unsigned scalar, uint32_t v)
+{
+    oid o[] = { IDT_OID_GLOBALS, 0, 0 };
+    o[IDT_OID_GLOBALS_LEN] = scalar;
+    u_long u = v;
+    snmp_varlist_add_variable(vars, o, OID_LENGTH(o), ASN_GAUGE, &u, sizeof u);
+}
+
+int notify_sa_pressure(const struct msg *m)
+{
+    if (!ready("ipsecDiagSaTablePressure"))
+        return 0;
+    netsnmp_variable_list *vars = NULL;
+    add_trap_oid(&vars, IDT_NOTIF_SATABLEPRESSURE);
+    add_scalar_c64(&vars, IDT_SCALAR_EVICTEDSAS, m->evicted);
+    add_scalar_c64(&vars, IDT_SCALAR_UNTRACKEDSAS, m->refused);
+    add_scalar_gauge(&vars, IDT_SCALAR_TENTATIVESAS, m->tentative_sas);
+    add_scalar_gauge(&vars, IDT_SCALAR_ACTIVESAS, m->active_sas);
+    agent_send_notification(vars);
+    snmp_free_varbind(vars);
+    return 1;
+}
+
 int notify_dropping(const struct msg *m)
 {
     if (!ready("ipsecDiagCaptureDropping"))

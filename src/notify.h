@@ -9,6 +9,7 @@
 int notify_loss(const struct msg *m, int exceeded);
 int notify_mtu(const struct msg *m);
 int notify_dropping(const struct msg *m);
+int notify_sa_pressure(const struct msg *m);
 void notify_set_enabled(int enabled);
 
 #endif

@@ -15,6 +15,7 @@ enum msg_type {
     MSG_CONFIG_REJECTED,    /* capture thread could not adopt the new config (ptr) */
     MSG_MTU_PROGRESS,       /* a running MTU job's probes so far (probes) */
     MSG_SYSLOG_RESOLVED,    /* a syslog.server lookup ended (ptr: its handle) */
+    MSG_SA_PRESSURE,        /* the SA table is under pressure (rate-limited by the engine) */
 };
 
 struct msg {
@@ -36,6 +37,9 @@ struct msg {
     uint32_t mtu, rounds, probes;
     double seconds;
     char reason[128];
+    /* MSG_SA_PRESSURE */
+    uint64_t evicted, refused;
+    uint32_t active_sas, tentative_sas, max_sas;
     /* MSG_CONFIG_RELEASED, MSG_CONFIG_REJECTED, MSG_SYSLOG_RESOLVED */
     void *ptr;
 };

@@ -140,7 +140,8 @@ void report_json(FILE *out, struct engine *e, const struct report_alert *alerts,
                                  sa->rw.reordered, sa->rw.suspect };
         fprintf(out, ", \"direction\": \"%s\", ", sa->direction == SA_INBOUND ? "inbound" : "outbound");
         json_counts(out, &c);
-        fprintf(out, ", \"highest_seq\": %llu}", (unsigned long long)sa->rw.high);
+        fprintf(out, ", \"highest_seq\": %llu, \"tentative\": %s}", (unsigned long long)sa->rw.high,
+                sa->flags & SA_F_TENTATIVE ? "true" : "false");
     }
     fputs("],\n \"tunnels\": [", out);
     for (size_t i = 0; i < ntu; i++) {
@@ -155,7 +156,9 @@ void report_json(FILE *out, struct engine *e, const struct report_alert *alerts,
         json_counts(out, &tu->in);
         fputs(", \"outbound\": {", out);
         json_counts(out, &tu->out);
-        fputs("}}", out);
+        fprintf(out, "}, \"tentative_sas\": %u, \"evicted_sas\": %llu, \"refused_pkts\": %llu}",
+                tu->tentative_sas, (unsigned long long)tu->evicted_sas,
+                (unsigned long long)tu->refused_pkts);
     }
     fprintf(out, "],\n \"capture\": {\"packets\": %llu, \"esp\": %llu, \"ignored\": %llu, "
             "\"malformed\": %llu, \"untracked\": %llu, \"pcap_drops\": %llu},\n \"alerts\": [",
@@ -172,7 +175,11 @@ void report_json(FILE *out, struct engine *e, const struct report_alert *alerts,
         fprintf(out, ", \"event\": \"%s\", \"lost\": %llu, \"interval\": %u, \"rate_ppm\": %u}",
                 alert_event_name(a->event), (unsigned long long)a->lost, a->interval_s, a->rate_ppm);
     }
-    fputs("]}\n", out);
+    fprintf(out, "],\n \"sa_table\": {\"max_sas\": %u, \"reserved\": %u, \"active\": %u, "
+            "\"tentative\": %u, \"evicted\": %llu, \"refused_pkts\": %llu}}\n",
+            sa_table_capacity(e->sas), sa_table_reserve(e->sas), sa_table_count(e->sas),
+            sa_table_tentative_count(e->sas), (unsigned long long)e->st.sas_evicted,
+            (unsigned long long)e->st.untracked_sas);
     free(rows);
     free(tus);
 }
@@ -190,6 +197,11 @@ void report_text(FILE *out, struct engine *e, const struct report_alert *alerts,
             (unsigned long long)e->st.ignored, (unsigned long long)e->st.malformed,
             (unsigned long long)(e->st.untracked_sas + e->st.untracked_tunnels),
             (unsigned long long)e->st.pcap_drops);
+    fprintf(out, "SA table: %u of %u slots used (%u reserved for configured tunnels), %u tentative, "
+            "%llu evicted, %llu packets of new SAs refused\n\n",
+            sa_table_count(e->sas), sa_table_capacity(e->sas), sa_table_reserve(e->sas),
+            sa_table_tentative_count(e->sas), (unsigned long long)e->st.sas_evicted,
+            (unsigned long long)e->st.untracked_sas);
     fprintf(out, "Tunnels (inbound counters)\n%6s  %-32s %-11s %5s %12s %10s %8s %8s %9s %8s\n",
             "INDEX", "NAME", "ORIGIN", "SAS", "RECEIVED", "LOST", "LATE", "DUPS", "REORDERED",
             "SUSPECT");

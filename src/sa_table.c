@@ -12,6 +12,9 @@
  *         in proportion to the live SAs; linear probing, backward-shift
  *         deletion (no tombstones)
  *  live   one bit per slot, for iteration in slab order
+ *  links  prev/next slot per slot: the FIFOs of tentative entries (one
+ *         per admission class, oldest at the head), so that admission,
+ *         confirmation and eviction are O(1)
  *
  * The hash is keyed with a per-table random seed (getrandom), so that an
  * attacker who controls SPIs and addresses cannot precompute colliding
@@ -29,16 +32,29 @@
 
 #define SA_TABLE_MAX_SAS (1u << 28)
 #define SA_INDEX_START 1024u    /* buckets in use at first */
+#define NIL UINT32_MAX
+
+struct link {
+    uint32_t prev, next;
+};
+
+struct fifo {
+    uint32_t head, tail, n;
+};
 
 struct sa_table {
     uint8_t *slab;
     uint32_t *index;
     uint32_t *free_slots;   /* stack of removed slot numbers */
     uint64_t *live;         /* bit per slot */
+    struct link *links;     /* FIFO links of tentative slots */
     size_t stride;
-    size_t slab_bytes, index_bytes, free_bytes, live_bytes;
+    size_t slab_bytes, index_bytes, free_bytes, live_bytes, links_bytes;
     uint32_t max_sas, window;
     uint32_t count, hwm, nfree;
+    uint32_t open_count;    /* live entries of SA_CLASS_OPEN */
+    uint32_t reserve;       /* slots only SA_CLASS_RESERVED entries may use */
+    struct fifo tent[2];    /* tentative entries by class, oldest first */
     uint32_t index_mask;    /* buckets in use - 1 */
     uint32_t index_max;     /* buckets reserved */
     uint64_t secret[6];
@@ -166,11 +182,15 @@ static struct sa_table *create(uint32_t max_sas, uint32_t window, uint64_t seed)
     t->index_bytes = (size_t)cap * sizeof(uint32_t);
     t->free_bytes = (size_t)max_sas * sizeof(uint32_t);
     t->live_bytes = ((size_t)max_sas + 63u) / 64u * sizeof(uint64_t);
+    t->links_bytes = (size_t)max_sas * sizeof(struct link);
     t->slab = map_zeroed(t->slab_bytes);
     t->index = map_zeroed(t->index_bytes);
     t->free_slots = map_zeroed(t->free_bytes);
     t->live = map_zeroed(t->live_bytes);
-    if (!t->slab || !t->index || !t->free_slots || !t->live) {
+    t->links = map_zeroed(t->links_bytes);
+    for (int c = 0; c < 2; c++)
+        t->tent[c].head = t->tent[c].tail = NIL;
+    if (!t->slab || !t->index || !t->free_slots || !t->live || !t->links) {
         sa_table_destroy(t);
         return NULL;
     }
@@ -206,6 +226,7 @@ void sa_table_destroy(struct sa_table *t)
     unmap(t->index, t->index_bytes);
     unmap(t->free_slots, t->free_bytes);
     unmap(t->live, t->live_bytes);
+    unmap(t->links, t->links_bytes);
     free(t);
 }
 
@@ -242,11 +263,92 @@ static void grow_index(struct sa_table *t)
     }
 }
 
-struct sa_entry *sa_table_insert(struct sa_table *t, const struct sa_key *key,
-                                 int *created)
+/* ------------------------------------------------------------- FIFOs */
+
+static void fifo_push(struct sa_table *t, struct fifo *f, uint32_t slot)
+{
+    t->links[slot].prev = f->tail;
+    t->links[slot].next = NIL;
+    if (f->tail != NIL)
+        t->links[f->tail].next = slot;
+    else
+        f->head = slot;
+    f->tail = slot;
+    f->n++;
+}
+
+static void fifo_unlink(struct sa_table *t, struct fifo *f, uint32_t slot)
+{
+    struct link *l = &t->links[slot];
+    if (l->prev != NIL)
+        t->links[l->prev].next = l->next;
+    else
+        f->head = l->next;
+    if (l->next != NIL)
+        t->links[l->next].prev = l->prev;
+    else
+        f->tail = l->prev;
+    f->n--;
+}
+
+static inline int has_room(const struct sa_table *t, enum sa_class cls)
+{
+    if (t->count >= t->max_sas)
+        return 0;
+    return cls == SA_CLASS_RESERVED || t->open_count < t->max_sas - t->reserve;
+}
+
+int sa_table_admit(struct sa_table *t, enum sa_class cls, struct sa_entry **victim)
+{
+    *victim = NULL;
+    if (has_room(t, cls))
+        return 1;
+    uint32_t slot = t->tent[SA_CLASS_OPEN].head;
+    if (slot == NIL && cls == SA_CLASS_RESERVED)
+        slot = t->tent[SA_CLASS_RESERVED].head;
+    if (slot != NIL)
+        *victim = slot_entry(t, slot);
+    return 0;
+}
+
+void sa_table_confirm(struct sa_table *t, struct sa_entry *e)
+{
+    if (!(e->flags & SA_F_TENTATIVE))
+        return;
+    uint32_t slot = entry_slot(t, e);
+    if (slot == UINT32_MAX || slot >= t->hwm)
+        return;
+    fifo_unlink(t, &t->tent[e->flags & SA_F_RESERVED ? 1 : 0], slot);
+    e->flags &= (uint16_t)~SA_F_TENTATIVE;
+}
+
+void sa_table_set_reserve(struct sa_table *t, uint32_t reserve)
+{
+    t->reserve = reserve > t->max_sas / 2u ? t->max_sas / 2u : reserve;
+}
+
+uint32_t sa_table_reserve(const struct sa_table *t)
+{
+    return t->reserve;
+}
+
+uint32_t sa_table_tentative_count(const struct sa_table *t)
+{
+    return t->tent[0].n + t->tent[1].n;
+}
+
+uint32_t sa_table_open_count(const struct sa_table *t)
+{
+    return t->open_count;
+}
+
+/* ------------------------------------------------------------- insert */
+
+struct sa_entry *sa_table_insert_class(struct sa_table *t, const struct sa_key *key,
+                                       enum sa_class cls, int *created)
 {
     if (2u * (t->count + 1u) > t->index_mask + 1u && t->index_mask + 1u < t->index_max &&
-        t->count < t->max_sas && !sa_table_find(t, key))
+        has_room(t, cls) && !sa_table_find(t, key))
         grow_index(t);
     uint32_t i = home_bucket(t, key);
     if (created)
@@ -260,7 +362,7 @@ struct sa_entry *sa_table_insert(struct sa_table *t, const struct sa_key *key,
             return e;
         i = (i + 1u) & t->index_mask;
     }
-    if (t->count >= t->max_sas)
+    if (!has_room(t, cls))
         return NULL;
 
     uint32_t slot;
@@ -272,12 +374,22 @@ struct sa_entry *sa_table_insert(struct sa_table *t, const struct sa_key *key,
     memset(e, 0, t->stride);
     e->key = *key;
     rw_init(&e->rw, e->bits, t->window);
+    e->flags = (uint16_t)(SA_F_TENTATIVE | (cls == SA_CLASS_RESERVED ? SA_F_RESERVED : 0u));
+    fifo_push(t, &t->tent[cls == SA_CLASS_RESERVED ? 1 : 0], slot);
+    if (cls != SA_CLASS_RESERVED)
+        t->open_count++;
     t->live[slot >> 6] |= (uint64_t)1 << (slot & 63u);
     t->index[i] = slot + 1u;
     t->count++;
     if (created)
         *created = 1;
     return e;
+}
+
+struct sa_entry *sa_table_insert(struct sa_table *t, const struct sa_key *key,
+                                 int *created)
+{
+    return sa_table_insert_class(t, key, SA_CLASS_OPEN, created);
 }
 
 void sa_table_remove(struct sa_table *t, struct sa_entry *e)
@@ -312,6 +424,11 @@ void sa_table_remove(struct sa_table *t, struct sa_entry *e)
     }
     t->index[hole] = 0;
 
+    if (e->flags & SA_F_TENTATIVE)
+        fifo_unlink(t, &t->tent[e->flags & SA_F_RESERVED ? 1 : 0], slot);
+    if (!(e->flags & SA_F_RESERVED))
+        t->open_count--;
+    e->flags = 0;
     t->live[slot >> 6] &= ~((uint64_t)1 << (slot & 63u));
     t->free_slots[t->nfree++] = slot;
     t->count--;
@@ -352,7 +469,8 @@ struct sa_entry *sa_table_next(struct sa_table *t, uint32_t *cursor)
 
 size_t sa_table_entry_size(const struct sa_table *t)
 {
-    size_t total = t->slab_bytes + t->index_bytes + t->free_bytes + t->live_bytes;
+    size_t total = t->slab_bytes + t->index_bytes + t->free_bytes + t->live_bytes +
+                   t->links_bytes;
     return (total + t->max_sas - 1u) / t->max_sas;
 }
 

@@ -57,6 +57,9 @@ struct snapshot *snapshot_build(struct engine *e, uint64_t now_us, int dropping)
     s->st = e->st;
     s->window = sa_table_window(e->sas);
     s->active_sas = ns;
+    s->tentative_sas = sa_table_tentative_count(e->sas);
+    s->reserved_sas = sa_table_reserve(e->sas);
+    s->sa_pressure = e->pressure;
     s->dropping = dropping;
 
     uint32_t slots = tunnel_table_slots(e->tunnels);
@@ -79,6 +82,9 @@ struct snapshot *snapshot_build(struct engine *e, uint64_t now_us, int dropping)
         st->interval_lost = f.lost > UINT32_MAX ? UINT32_MAX : (uint32_t)f.lost;
         st->lost_while_dropping = tu->lost_while_dropping;
         st->created_us = tu->created_us;
+        st->tentative_sas = tu->tentative_sas;
+        st->evicted_sas = tu->evicted_sas;
+        st->refused_pkts = tu->refused_pkts;
     }
     struct sa_sort_key *keys = malloc((ns ? ns : 1) * sizeof *keys);
     const struct sa_entry **ents = malloc((ns ? ns : 1) * sizeof *ents);

@@ -18,6 +18,8 @@ struct snap_tunnel {
     uint32_t interval_lost;
     uint64_t lost_while_dropping;
     uint64_t created_us;
+    uint32_t tentative_sas;
+    uint64_t evicted_sas, refused_pkts;
 };
 
 /* 80 bytes: the outer addresses are not copied, they follow from the
@@ -39,6 +41,8 @@ struct snapshot {
     struct engine_stats st;
     uint32_t window;
     uint32_t active_sas;
+    uint32_t tentative_sas, reserved_sas;   /* SA table policy (engine.h) */
+    int sa_pressure;
     int dropping;
     size_t ntun, nsa;
     struct snap_tunnel *tun;        /* sorted by index */

@@ -33,6 +33,9 @@ struct tunnel {
     uint32_t conf_pos;          /* position in config tunnels, or UINT32_MAX */
     struct alert_state alert;
     uint32_t spi_hint;          /* most recent inbound SPI (for messages) */
+    uint32_t tentative_sas;     /* of active_sas, those not yet confirmed */
+    uint64_t evicted_sas;       /* tentative SAs of this tunnel evicted */
+    uint64_t refused_pkts;      /* packets of new SAs of this pair refused */
 };
 
 struct tunnel_table;

@@ -36,6 +36,10 @@ ipsecDiagSaSuspectPkts          $ROOT.1.3.1.16
 ipsecDiagTunnelSuspectPkts      $ROOT.1.2.1.30
 ipsecDiagSuspectGroup           $ROOT.2.2.8
 ipsecDiagNotificationsGroup     $ROOT.2.2.5
+ipsecDiagReservedSAs            $ROOT.1.1.16
+ipsecDiagTunnelRefusedPkts      $ROOT.1.2.1.33
+ipsecDiagSaTablePressure        $ROOT.0.6
+ipsecDiagSaTableNotificationsGroup $ROOT.2.2.10
 "
 
 fail() {

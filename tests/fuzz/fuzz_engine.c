@@ -10,6 +10,8 @@
  *   esp = sum of SA "received" + untracked + received of expired SAs' tunnels ...
  * (checked as: the tunnels' inbound+outbound received == esp - untracked),
  * and per SA: received - late - duplicate - suspect + lost == H - B + 1.
+ * The SA table policy's counts must agree: the tunnels' active and
+ * tentative SAs with the table's entries and their flags.
  * A small table (max_sas 8, max_tunnels 4) makes the caps and expiry easy
  * to reach.  Build: see tests/fuzz/run_fuzz.sh. */
 #include <stdint.h>
@@ -82,6 +84,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* packets of removed (aged-out) tunnels are gone from the table, so the
      * tunnels hold at most what was tracked, and exactly that without ageing */
     if (received > e.st.esp - e.st.untracked_sas - e.st.untracked_tunnels)
+        abort();
+    /* SA table policy (engine.h): the tunnels' active and tentative SAs
+     * are the table's entries and tentative flags */
+    uint32_t active = 0, tentative = 0, tent_entries = 0, cur = 0;
+    for (uint32_t s = 0; s < n; s++) {
+        const struct tunnel *tu = tunnel_table_at(e.tunnels, s);
+        if (tu) {
+            active += tu->active_sas;
+            tentative += tu->tentative_sas;
+            if (tu->tentative_sas > tu->active_sas)
+                abort();
+        }
+    }
+    const struct sa_entry *sa;
+    while ((sa = sa_table_next(e.sas, &cur)) != NULL)
+        tent_entries += (sa->flags & SA_F_TENTATIVE) != 0;
+    if (active != sa_table_count(e.sas) || tentative != tent_entries ||
+        tent_entries != sa_table_tentative_count(e.sas) || sa_table_count(e.sas) > cfg.max_sas ||
+        sa_table_open_count(e.sas) > sa_table_count(e.sas))
         abort();
     engine_free(&e);
     config_free(&cfg);

@@ -41,7 +41,8 @@ def test_tunnel_table_identity(env):
     assert w["ipsecDiagTunnelLocalAddr.3"] == '"20 01 0D B8 00 00 00 00 00 00 00 00 00 00 00 01 "'
     for idx in ("3", "7"):
         for col in ("InPkts", "LostPkts", "LatePkts", "DuplicatePkts", "ReorderedPkts", "ActiveSAs",
-                    "LossRate", "Mtu", "MtuProbesSent", "SuspectPkts"):
+                    "LossRate", "Mtu", "MtuProbesSent", "SuspectPkts", "TentativeSAs",
+                    "EvictedSAs", "RefusedPkts"):
             assert w["ipsecDiagTunnel%s.%s" % (col, idx)] == "0", col
         for col in ("MtuRuns", "MtuFailures", "MtuLastSuccess"):
             assert w["ipsecDiagTunnel%s.%s" % (col, idx)] in ("0", "0:0:00:00.00"), col
@@ -56,8 +57,8 @@ def test_tunnel_table_identity(env):
     assert w["ipsecDiagTunnelMtuFailReason.3"] == "noTarget"
     assert w["ipsecDiagTunnelMtuTargetAddrType.3"] == "unknown"
     assert w["ipsecDiagTunnelMtuTargetAddr.3"] == '""'
-    # exactly two rows: 30 - 1 (index) accessible columns each
-    assert len(w) == 2 * 29
+    # exactly two rows: 33 - 1 (index) accessible columns each
+    assert len(w) == 2 * 32
     # rows come in index order within a column (GETNEXT order)
     keys = [k for k in w if k.startswith("ipsecDiagTunnelName.")]
     assert keys == ["ipsecDiagTunnelName.3", "ipsecDiagTunnelName.7"]
@@ -69,6 +70,11 @@ def test_sa_table_empty_and_globals(env):
     assert env.get(M + "ipsecDiagActiveSAs.0") == "0"
     assert env.get(M + "ipsecDiagMtuDiscoverAll.0") == "idle"
     assert env.get(M + "ipsecDiagCaptureIsDropping.0") == "false"
+    # SA table policy: 8 reserved slots per configured tunnel (2 configured)
+    assert env.get(M + "ipsecDiagReservedSAs.0") == "16"
+    assert env.get(M + "ipsecDiagTentativeSAs.0") == "0"
+    assert env.get(M + "ipsecDiagEvictedSAs.0") == "0"
+    assert env.get(M + "ipsecDiagSaTableUnderPressure.0") == "false"
 
 
 def test_whole_mib_walk_is_ordered(env):
@@ -76,7 +82,7 @@ def test_whole_mib_walk_is_ordered(env):
     p = env.client("snmpwalk", "-On", ROOT)
     lines = [l for l in p.stdout.splitlines() if l.strip()]
     assert "not increasing" not in p.stderr
-    assert len(lines) == 12 + 2 * 29      # 12 scalars, 2 tunnel rows of 29 readable columns
+    assert len(lines) == 16 + 2 * 32      # 16 scalars, 2 tunnel rows of 32 readable columns
     assert lines[0].startswith(ROOT + ".1.1.1.0 = Counter64: ")
     # bulkwalk gives the same
     pb = env.client("snmpbulkwalk", "-On", ROOT)
@@ -94,7 +100,9 @@ def test_getnext_from_odd_places(env):
     assert nx(t + ".1") == t + ".2.3"           # index column is not accessible
     assert nx(t + ".2.4294967295") == t + ".3.3"
     assert nx(ROOT + ".1.1.11.0") == ROOT + ".1.1.12.0"
-    assert nx(ROOT + ".1.1.12.0") == t + ".2.3"  # last scalar -> first tunnel cell
+    assert nx(ROOT + ".1.1.12.0") == ROOT + ".1.1.13.0"
+    assert nx(ROOT + ".1.1.16.0") == t + ".2.3"  # last scalar -> first tunnel cell
+    assert nx(t + ".23.7") == t + ".24.3"        # last row of a column -> first row of the next
     assert nx(ROOT + ".1.1") == ROOT + ".1.1.1.0"
 
 

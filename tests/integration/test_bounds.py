@@ -1,7 +1,8 @@
 """Resource bounds: every cap holds with exact counts, memory stays bounded.
 
 Offline (``interactive -r --json``):
-  * SA flood: 1,000,000 distinct SPIs against loss.max_sas = 1000;
+  * SA flood: 1,000,000 distinct SPIs against loss.max_sas = 1000 (the
+    table-full policy itself: tests/integration/test_spray.py);
   * tunnel flood: 10,000 distinct address pairs against loss.max_tunnels = 100;
   * sequence-number extremes on one SA (2^31-1 forward jumps, reordering
     that alternates across the 2^32 / 2^33 wraps, 1,000,000 copies of one
@@ -15,9 +16,11 @@ our subagent run inside it and capture on vB; tcpreplay sends on vA):
     tcpreplay keeps feeding ESP: every walk complete, ordered, no errors.
 
 Expected values are computed here by hand from the documented rules
-(engine.c: a packet of an SA beyond max_sas, or of a new address pair
-beyond max_tunnels, is counted in capture.untracked; a packet of an SA
-that is already tracked is tracked), never read from the program.
+(engine.h: a new SA is tentative until a packet moves its highest
+sequence number forward by 1..W; when the table is full a new SA evicts
+the oldest tentative SA, or is refused and counted in capture.untracked
+if there is none; a packet of a new address pair beyond max_tunnels is
+counted in capture.untracked), never read from the program.
 Peak RSS is the program's own ru_maxrss, measured by GNU time (/usr/bin/time,
 Debian package "time") around it.
 """
@@ -144,13 +147,13 @@ def check_plain(rep, n=1000):
 N_FLOOD = 1_000_000
 MAX_SAS = 1000
 FLOOD_SPI0 = 0x01000000
-EXTRA = 5                   # more packets of the first (tracked) and the last (untracked) SA
+EXTRA = 5                   # more packets of the first (evicted long ago) and the last SA
 
 
 def test_sa_flood_capped_at_max_sas(idt_bin, workdir):
     cfg = "loss: { max_sas = %d; };\n" % MAX_SAS
     # 1,000,000 packets, SPI FLOOD_SPI0 + i, seq 1 each; then EXTRA packets of
-    # SPI #0 (seq 2..6, tracked) and EXTRA of SPI #999999 (seq 2..6, untracked).
+    # SPI #0 (seq 2..6) and EXTRA of SPI #999999 (seq 2..6).
     pcap = Path(workdir) / "saflood.pcap"
     tmpl = record(BASE_TS, esp_frame(B4, A4, FLOOD_SPI0, 1))
     rl = len(tmpl)
@@ -173,23 +176,39 @@ def test_sa_flood_capped_at_max_sas(idt_bin, workdir):
     check_plain(base_rep, total)
     rep, rss, err = run_offline(idt_bin, workdir, pcap, cfg, "saflood")
 
+    # The table-full policy (engine.h): every flood SA stays tentative (one
+    # packet each); once the 1000 slots are full each new SA evicts the
+    # oldest tentative one.  After the flood the table holds SPIs
+    # #999000..#999999.  SPI #0's seq 2 comes back as a new SA and evicts
+    # #999000; its seq 3 confirms it.  SPI #999999's seq 2 confirms it.
     cap = rep["capture"]
     assert (cap["packets"], cap["esp"], cap["ignored"], cap["malformed"]) == (total, total, 0, 0)
-    # packets of the 999,000 SAs beyond the cap, plus the EXTRA of the last one
-    assert cap["untracked"] == N_FLOOD - MAX_SAS + EXTRA == 999_005
+    assert cap["untracked"] == 0                     # nothing refused: junk gives way
+    evicted = N_FLOOD - MAX_SAS + 1
+    assert evicted == 999_001
+    assert rep["sa_table"] == {"max_sas": MAX_SAS, "reserved": 0, "active": MAX_SAS,
+                               "tentative": MAX_SAS - 2, "evicted": 999_001, "refused_pkts": 0}
     assert len(rep["sas"]) == MAX_SAS
     spis = sorted(int(s["spi"], 16) for s in rep["sas"])
-    assert spis == [FLOOD_SPI0 + i for i in range(MAX_SAS)]     # the first 1000 seen
+    assert spis == [FLOOD_SPI0] + [FLOOD_SPI0 + i for i in range(N_FLOOD - MAX_SAS + 1, N_FLOOD)]
     by_spi = {int(s["spi"], 16): s for s in rep["sas"]}
-    first = by_spi[FLOOD_SPI0]
-    assert (first["received"], first["lost"], first["highest_seq"]) == (1 + EXTRA, 0, 1 + EXTRA)
-    for i in range(1, MAX_SAS):
+    first = by_spi[FLOOD_SPI0]                       # seq 2..6 of its second admission
+    assert (first["received"], first["lost"], first["highest_seq"], first["tentative"]) == \
+        (EXTRA, 0, 1 + EXTRA, False)
+    last = by_spi[FLOOD_SPI0 + N_FLOOD - 1]          # seq 1..6
+    assert (last["received"], last["lost"], last["highest_seq"], last["tentative"]) == \
+        (1 + EXTRA, 0, 1 + EXTRA, False)
+    for i in range(N_FLOOD - MAX_SAS + 1, N_FLOOD - 1):
         s = by_spi[FLOOD_SPI0 + i]
-        assert (s["received"], s["lost"], s["highest_seq"], s["direction"]) == (1, 0, 1, "inbound")
+        assert (s["received"], s["lost"], s["highest_seq"], s["direction"], s["tentative"]) == \
+            (1, 0, 1, "inbound", True)
     assert len(rep["tunnels"]) == 1
     tu = rep["tunnels"][0]
-    assert (tu["origin"], tu["local"], tu["remote"], tu["sas"]) == ("discovered", A4, B4, MAX_SAS)
-    assert (tu["received"], tu["lost"]) == (MAX_SAS + EXTRA, 0)
+    # every packet was counted in the tunnel while its SA was in the table;
+    # "sas" counts admissions (SPI #0 was admitted twice)
+    assert (tu["origin"], tu["local"], tu["remote"], tu["sas"]) == ("discovered", A4, B4, N_FLOOD + 1)
+    assert (tu["received"], tu["lost"]) == (total, 0)
+    assert (tu["tentative_sas"], tu["evicted_sas"], tu["refused_pkts"]) == (MAX_SAS - 2, evicted, 0)
     # memory: a budget derived from max_sas, over the 1-SA run
     budget = base_rss + MAX_SAS * 1      # KiB: 1 KiB per SA slot, generous
     print("SA flood: peak RSS %d KiB, 1-SA run of as many packets %d KiB, budget %d KiB"

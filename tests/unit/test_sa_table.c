@@ -6,8 +6,9 @@
  * 120 (40 key + 8 tunnel/encap/direction/flags + 8 timestamps (2 x 32-bit
  * seconds) + 64 rw_state); slot stride = 120 + RW_WORDS(W) * 8: W=64 ->
  * 128, W=100 -> 136, W=4096 -> 632.  Index: 4 bytes per bucket, 2..4 buckets per SA
- * (8..16 bytes); free list 4; live bitmap 1/8.  Per SA: W=64 <= 157,
- * W=4096 <= 661.  (test_sizes prints the real numbers.) */
+ * (8..16 bytes); free list 4; FIFO links of tentative entries 8; live
+ * bitmap 1/8.  Per SA: W=64 <= 165, W=4096 <= 669.  (test_sizes prints
+ * the real numbers.) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
