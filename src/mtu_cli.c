@@ -69,10 +69,10 @@ static const char *access_hint(long e)
 /* Print why a request failed; 1 (the exit status). */
 static int request_failed(netsnmp_session *ss, int st, const netsnmp_pdu *resp, const char *what)
 {
-    if (st == STAT_TIMEOUT) {
+    if (st == STAT_TIMEOUT || (st == STAT_ERROR && ss->s_snmp_errno == SNMPERR_TIMEOUT)) {
         fprintf(stderr, "ipsecdiagtool: mtu-discovery: no answer from %s to the %s "
-                "(is snmpd running there? An SNMPv1/v2c agent also stays silent for an "
-                "unknown community)\n", g_host, what);
+                "(is snmpd running there? It also stays silent for a wrong community or "
+                "user; without -v the SNMP version is snmp.conf's, by default 3)\n", g_host, what);
     } else if (st != STAT_SUCCESS) {
         char *s = NULL;
         snmp_error(ss, NULL, NULL, &s);
@@ -425,7 +425,7 @@ static int check_visible(netsnmp_session *ss)
  * an mtu block.  0, or the exit status after printing why. */
 static int find_rows(netsnmp_session *ss, const struct opts *o, struct rows *rs)
 {
-    if (o->tunnel && o->explicit_cfg) {
+    if (o->tunnel && o->explicit_cfg) {     /* read before any request */
         struct idt_config cfg;
         int rc = load_config_for_command(o->cpath, 1, &cfg);
         if (rc)
@@ -503,8 +503,11 @@ static int start(netsnmp_session *ss, const struct opts *o, const struct rows *r
 static int run(netsnmp_session *ss, const struct opts *o)
 {
     struct rows rs = { 0 };
-    int rc = check_visible(ss);
+    int from_file = o->tunnel && o->explicit_cfg;
+    int rc = from_file ? find_rows(ss, o, &rs) : 0;
     if (!rc)
+        rc = check_visible(ss);
+    if (!rc && !from_file)
         rc = find_rows(ss, o, &rs);
     /* Runs before the SET, to see the run end.  Rows that cannot run
      * (notConfigured) are not waited for. */
