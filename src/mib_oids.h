@@ -137,9 +137,13 @@
 #define IDT_COL_TUNNEL_MTUFAILREASON       27   /* INTEGER, IDT_MTU_FAIL_* */
 #define IDT_COL_TUNNEL_MTUTARGETADDRTYPE   28   /* InetAddressType */
 #define IDT_COL_TUNNEL_MTUTARGETADDR       29   /* InetAddress */
+/* 30..39 unused; 40.. readable text forms (ipsecDiagReadableGroup) */
+#define IDT_COL_TUNNEL_LOCALADDRTEXT       40   /* SnmpAdminString, inet_ntop */
+#define IDT_COL_TUNNEL_REMOTEADDRTEXT      41   /* SnmpAdminString, inet_ntop */
+#define IDT_COL_TUNNEL_MTUTARGETADDRTEXT   42   /* SnmpAdminString, "" without mtu */
 
 #define IDT_COL_TUNNEL_MIN  IDT_COL_TUNNEL_NAME   /* first accessible column */
-#define IDT_COL_TUNNEL_MAX  IDT_COL_TUNNEL_MTUTARGETADDR
+#define IDT_COL_TUNNEL_MAX  IDT_COL_TUNNEL_MTUTARGETADDRTEXT
 
 #define IDT_TUNNEL_INDEX_LEN  1     /* sub-identifiers in a row index */
 
@@ -161,9 +165,13 @@
 #define IDT_COL_SA_HIGHESTSEQ        13   /* Counter64, ESN-inferred 64-bit seq */
 #define IDT_COL_SA_FIRSTSEEN         14   /* TimeStamp */
 #define IDT_COL_SA_LASTSEEN          15   /* TimeStamp */
+/* 16..29 unused; 30.. readable text forms (ipsecDiagReadableGroup) */
+#define IDT_COL_SA_SRCADDRTEXT       30   /* SnmpAdminString, inet_ntop */
+#define IDT_COL_SA_DSTADDRTEXT       31   /* SnmpAdminString, inet_ntop */
+#define IDT_COL_SA_SPIHEX            32   /* SnmpAdminString "0x%08x" */
 
 #define IDT_COL_SA_MIN  IDT_COL_SA_ENCAP      /* first accessible column */
-#define IDT_COL_SA_MAX  IDT_COL_SA_LASTSEEN
+#define IDT_COL_SA_MAX  IDT_COL_SA_SPIHEX
 
 #define IDT_SA_INDEX_LEN  3         /* tunnel index, direction, SPI */
 

@@ -33,6 +33,9 @@ ipsecDiagTunnelLostWhileDropping $ROOT.1.2.1.23
 ipsecDiagSaLastSeen             $ROOT.1.3.1.15
 ipsecDiagTunnelMtuTargetAddr    $ROOT.1.2.1.29
 ipsecDiagNotificationsGroup     $ROOT.2.2.5
+ipsecDiagTunnelMtuTargetAddrText $ROOT.1.2.1.42
+ipsecDiagSaSpiHex               $ROOT.1.3.1.32
+ipsecDiagReadableGroup          $ROOT.2.2.12
 "
 
 fail() {
