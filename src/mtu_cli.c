@@ -331,6 +331,7 @@ static int wait_results(netsnmp_session *ss, struct rows *rs, unsigned max_wait_
 struct opts {
     const char *cpath;
     int explicit_cfg, no_wait, all;
+    int community_given;    /* a -c COMMUNITY went to Net-SNMP */
     unsigned max_wait_s;
     const char *tunnel;
 };
@@ -376,6 +377,7 @@ static int parse(int argc, char **argv, struct opts *o, char **nargv, int *n)
             }
             o->explicit_cfg = 1;
         } else if (a[0] == '-' && a[1]) {
+            o->community_given |= !strncmp(a, "-c", 2);
             nargv[(*n)++] = argv[i];
             if (takes_arg(a) && i + 1 < argc)
                 nargv[(*n)++] = argv[++i];
@@ -559,7 +561,11 @@ int mtu_cli_main(int argc, char **argv, const char *default_config)
         free(nargv);
         return 2;
     }
-    ss = snmp_open(&session);
+    ss = snmp_open(&session);       /* copies the session's strings */
+    if (o.community_given) {        /* -c: a copy made by snmp_parse_args, ours to free */
+        free(session.community);
+        session.community = NULL;
+    }
     if (!ss) {
         snmp_sess_perror("ipsecdiagtool: mtu-discovery", &session);
         free(nargv);
