@@ -413,9 +413,13 @@ static int check_visible(netsnmp_session *ss)
         rc = request_failed(ss, st, resp, "read of ipsecDiagReplayWindow.0");
     } else if (resp->errstat == SNMP_ERR_NOSUCHNAME || !resp->variables ||
                is_exception(resp->variables)) {
+        static const oid root[] = { IDT_MIB_ROOT };
         fprintf(stderr, "ipsecdiagtool: mtu-discovery: %s shows no IPSECDIAG-MIB: ipsecdiagtool "
                 "is not running or not connected to snmpd (see its log), or the view of this "
-                "community or user does not include .1.3.6.1.4.1.8072.9999.9999.4500\n", g_host);
+                "community or user does not include ", g_host);
+        for (size_t i = 0; i < OID_LENGTH(root); i++)
+            fprintf(stderr, ".%lu", (unsigned long)root[i]);
+        fputc('\n', stderr);
         rc = 1;
     }
     if (resp)

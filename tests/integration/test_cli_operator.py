@@ -136,6 +136,7 @@ def test_mtu_discovery_cli_by_name_over_snmp(idt_bin, routed, workdir):
         assert r.returncode == 1, explain(r)
         assert "%s shows no IPSECDIAG-MIB: ipsecdiagtool is not running" % host in r.stderr, \
             explain(r)
+        assert r.stderr.rstrip().endswith("does not include " + ROOT), explain(r)
 
 
 def test_mtu_discovery_cli_usage(idt_bin):
