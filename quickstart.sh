@@ -64,7 +64,7 @@ ip netns exec "$ns" tcpreplay -q -i demo0 --pps=20000 "$work/example.pcap" >/dev
 sleep 2.5
 echo
 echo "== snmptable IPSECDIAG-MIB::ipsecDiagTunnelTable"
-snmp snmptable -Cb -Ci -OU IPSECDIAG-MIB::ipsecDiagTunnelTable | cut -c1-200
+snmp snmptable -Cb -Ci -Cw 150 -OU IPSECDIAG-MIB::ipsecDiagTunnelTable   # -Cw: every column, in parts
 echo
 echo "== snmptable IPSECDIAG-MIB::ipsecDiagSaTable"
 snmp snmptable -Cb -Ci -OU IPSECDIAG-MIB::ipsecDiagSaTable | cut -c1-200

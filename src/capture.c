@@ -263,7 +263,7 @@ static void try_open(struct capture *c, uint64_t now)
         c->backoff_s = c->backoff_s ? (c->backoff_s * 2 > 30 ? 30 : c->backoff_s * 2) : 1;
         c->retry_at = now + c->backoff_s * 1000000ULL;
         if (!c->open_failed_logged)
-            log_err("%s; retrying with backoff (up to every 30 s), SNMP keeps serving", err);
+            log_err("%s; retrying with backoff (up to every 30 s)", err);
         c->open_failed_logged = 1;
         return;
     }

@@ -148,8 +148,13 @@
 #define IDT_COL_TUNNEL_EVICTEDSAS          32   /* Counter64 */
 #define IDT_COL_TUNNEL_REFUSEDPKTS         33   /* Counter64 */
 
+/* 34..39 unused; 40.. readable text forms (ipsecDiagReadableGroup) */
+#define IDT_COL_TUNNEL_LOCALADDRTEXT       40   /* SnmpAdminString, inet_ntop */
+#define IDT_COL_TUNNEL_REMOTEADDRTEXT      41   /* SnmpAdminString, inet_ntop */
+#define IDT_COL_TUNNEL_MTUTARGETADDRTEXT   42   /* SnmpAdminString, "" without mtu */
+
 #define IDT_COL_TUNNEL_MIN  IDT_COL_TUNNEL_NAME   /* first accessible column */
-#define IDT_COL_TUNNEL_MAX  IDT_COL_TUNNEL_REFUSEDPKTS
+#define IDT_COL_TUNNEL_MAX  IDT_COL_TUNNEL_MTUTARGETADDRTEXT
 
 #define IDT_TUNNEL_INDEX_LEN  1     /* sub-identifiers in a row index */
 
@@ -173,8 +178,13 @@
 #define IDT_COL_SA_LASTSEEN          15   /* TimeStamp */
 #define IDT_COL_SA_SUSPECTPKTS       16   /* Counter64 */
 
+/* 17..29 unused; 30.. readable text forms (ipsecDiagReadableGroup) */
+#define IDT_COL_SA_SRCADDRTEXT       30   /* SnmpAdminString, inet_ntop */
+#define IDT_COL_SA_DSTADDRTEXT       31   /* SnmpAdminString, inet_ntop */
+#define IDT_COL_SA_SPIHEX            32   /* SnmpAdminString "0x%08x" */
+
 #define IDT_COL_SA_MIN  IDT_COL_SA_ENCAP      /* first accessible column */
-#define IDT_COL_SA_MAX  IDT_COL_SA_SUSPECTPKTS
+#define IDT_COL_SA_MAX  IDT_COL_SA_SPIHEX
 
 #define IDT_SA_INDEX_LEN  3         /* tunnel index, direction, SPI */
 

@@ -23,6 +23,20 @@ int privs_running_as_root(void)
     return geteuid() == 0;
 }
 
+int privs_can_capture(void)
+{
+    if (geteuid() == 0)
+        return 1;
+    cap_t caps = cap_get_proc();
+    cap_flag_value_t v = CAP_CLEAR;
+    if (caps) {
+        if (cap_get_flag(caps, CAP_NET_RAW, CAP_EFFECTIVE, &v) < 0)
+            v = CAP_CLEAR;
+        cap_free(caps);
+    }
+    return v == CAP_SET;
+}
+
 /* Set the permitted and effective sets to exactly keep[0..n). */
 static int set_caps(const cap_value_t *keep, int n)
 {

@@ -15,6 +15,11 @@
 /* 1 when the effective uid is 0. */
 int privs_running_as_root(void);
 
+/* 1 when this process may open a packet capture or a raw socket: root, or
+ * CAP_NET_RAW in its effective set.  Without it nothing that captures or
+ * probes can ever work in this process. */
+int privs_can_capture(void);
+
 /* Switch the process to user (its primary group and its supplementary
  * groups from the group database), keeping CAP_NET_RAW - and CAP_NET_ADMIN
  * when keep_net_admin - in the permitted and effective sets.  Everything

@@ -463,14 +463,21 @@ static int run_round(struct probe_ctx *c, const uint32_t *sizes, unsigned n)
 static void trace_round(struct probe_ctx *c)
 {
     FILE *f = c->j->trace;
-    unsigned sent = 0, ans = 0;
+    unsigned n[5] = { 0 };      /* per enum slot_state */
+    for (unsigned i = 0; i < c->nslot; i++)
+        n[c->slot[i].st]++;
+    /* Every planned size is listed; the counts say which were not sent. */
+    fprintf(f, "round %u: %u sizes, sent %u, answered %u", mtu_search_rounds(&c->s), c->nslot,
+            n[PS_SENT] + n[PS_ANSWERED], n[PS_ANSWERED]);
+    if (n[PS_TOO_BIG])
+        fprintf(f, ", %u over the local MTU", n[PS_TOO_BIG]);
+    if (n[PS_SEND_FAILED])
+        fprintf(f, ", %u send errors", n[PS_SEND_FAILED]);
+    if (n[PS_UNSENT])
+        fprintf(f, ", %u not needed", n[PS_UNSENT]);
+    fputc(':', f);
     for (unsigned i = 0; i < c->nslot; i++) {
-        sent += c->slot[i].st == PS_SENT || c->slot[i].st == PS_ANSWERED;
-        ans += c->slot[i].st == PS_ANSWERED;
-    }
-    fprintf(f, "round %u: sent %u, answered %u:", mtu_search_rounds(&c->s), sent, ans);
-    for (unsigned i = 0; i < c->nslot; i++) {
-        static const char mark[] = { '?', '-', '+', '!', 'x' };
+        static const char mark[] = { '?', '-', '+', '!', 'x' };   /* see PROBE_TRACE_LEGEND */
         fprintf(f, " %u%c", c->slot[i].size, mark[c->slot[i].st]);
     }
     fputc('\n', f);

@@ -561,6 +561,8 @@ int prober_run_foreground(const struct idt_config *cfg, const char *tunnel_name)
         const struct idt_tunnel_conf *t = &cfg->tunnels[i];
         if (!t->mtu.enabled || (tunnel_name && strcmp(t->name, tunnel_name) != 0))
             continue;
+        if (!any)
+            printf("(%s)\n", PROBE_TRACE_LEGEND);
         any = 1;
         struct probe_job j;
         probe_job_init(&j, t);

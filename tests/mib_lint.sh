@@ -40,6 +40,9 @@ ipsecDiagReservedSAs            $ROOT.1.1.16
 ipsecDiagTunnelRefusedPkts      $ROOT.1.2.1.33
 ipsecDiagSaTablePressure        $ROOT.0.6
 ipsecDiagSaTableNotificationsGroup $ROOT.2.2.10
+ipsecDiagTunnelMtuTargetAddrText $ROOT.1.2.1.42
+ipsecDiagSaSpiHex               $ROOT.1.3.1.32
+ipsecDiagReadableGroup          $ROOT.2.2.12
 "
 
 fail() {

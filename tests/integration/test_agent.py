@@ -57,8 +57,15 @@ def test_tunnel_table_identity(env):
     assert w["ipsecDiagTunnelMtuFailReason.3"] == "noTarget"
     assert w["ipsecDiagTunnelMtuTargetAddrType.3"] == "unknown"
     assert w["ipsecDiagTunnelMtuTargetAddr.3"] == '""'
-    # exactly two rows: 33 - 1 (index) accessible columns each
-    assert len(w) == 2 * 32
+    # the same addresses as text (ipsecDiagReadableGroup)
+    assert w["ipsecDiagTunnelLocalAddrText.7"] == "198.51.100.1"
+    assert w["ipsecDiagTunnelRemoteAddrText.7"] == "203.0.113.7"
+    assert w["ipsecDiagTunnelMtuTargetAddrText.7"] == "10.10.2.1"
+    assert w["ipsecDiagTunnelLocalAddrText.3"] == "2001:db8::1"
+    assert w["ipsecDiagTunnelRemoteAddrText.3"] == "2001:db8:ffff::2"
+    assert w["ipsecDiagTunnelMtuTargetAddrText.3"] == ""
+    # exactly two rows: 33 - 1 (index) + 3 (text) accessible columns each
+    assert len(w) == 2 * 35
     # rows come in index order within a column (GETNEXT order)
     keys = [k for k in w if k.startswith("ipsecDiagTunnelName.")]
     assert keys == ["ipsecDiagTunnelName.3", "ipsecDiagTunnelName.7"]
@@ -82,7 +89,7 @@ def test_whole_mib_walk_is_ordered(env):
     p = env.client("snmpwalk", "-On", ROOT)
     lines = [l for l in p.stdout.splitlines() if l.strip()]
     assert "not increasing" not in p.stderr
-    assert len(lines) == 16 + 2 * 32      # 16 scalars, 2 tunnel rows of 32 readable columns
+    assert len(lines) == 16 + 2 * 35      # 16 scalars, 2 tunnel rows of 35 readable columns
     assert lines[0].startswith(ROOT + ".1.1.1.0 = Counter64: ")
     # bulkwalk gives the same
     pb = env.client("snmpbulkwalk", "-On", ROOT)
@@ -99,6 +106,10 @@ def test_getnext_from_odd_places(env):
     assert nx(t + ".2.7.0") == t + ".3.3"
     assert nx(t + ".1") == t + ".2.3"           # index column is not accessible
     assert nx(t + ".2.4294967295") == t + ".3.3"
+    assert nx(t + ".29.7") == t + ".30.3"
+    assert nx(t + ".33.7") == t + ".40.3"       # columns 34..39 do not exist
+    assert nx(t + ".35") == t + ".40.3"
+    assert not nx(t + ".42.7").startswith(ROOT)  # the last cell (no SA rows here)
     assert nx(ROOT + ".1.1.11.0") == ROOT + ".1.1.12.0"
     assert nx(ROOT + ".1.1.12.0") == ROOT + ".1.1.13.0"
     assert nx(ROOT + ".1.1.16.0") == t + ".2.3"  # last scalar -> first tunnel cell

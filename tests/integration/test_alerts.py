@@ -28,6 +28,7 @@ the subagent run inside it, the subagent captures on one end, tcpreplay
 sends a generated capture into the other; a UDP listener in the same
 namespace records the remote syslog datagrams.
 """
+import datetime
 import decimal
 import json
 import os
@@ -175,14 +176,23 @@ def run_offline(idt_bin, pcap, conf, env=None):
     return json.loads(p.stdout, parse_float=decimal.Decimal)
 
 
+def iso_utc(time_us):
+    """ISO 8601 UTC with microseconds, by Python's own calendar arithmetic."""
+    t = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc) + \
+        datetime.timedelta(microseconds=time_us)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def json_alerts(rep):
-    """The alerts list with the time converted to integer microseconds."""
+    """The alerts list with the time converted to integer microseconds;
+    time_iso must be the same instant (checked, then dropped)."""
     out = []
     for a in rep["alerts"]:
         a = dict(a)
         assert isinstance(a["time"], decimal.Decimal), a
         assert a["time"].as_tuple().exponent == -6, "time must have 6 decimals: %r" % a
         a["time"] = int(a["time"] * US)
+        assert a.pop("time_iso") == iso_utc(a["time"]), a
         out.append(a)
     return out
 
@@ -240,6 +250,18 @@ def test_offline_single_burst_exact_alerts(idt_bin, workdir, child_env):
     # --- the same from the generic arithmetic (guards the hand calculation)
     assert expected_alerts("hq", inb, merged, 10, 4) == hand
     assert got == hand, "alerts differ:\nexpected:\n%s\ngot:\n%s" % (fmt(hand), fmt(got))
+
+    # the text report lists the same alerts, epoch seconds then ISO 8601 UTC
+    # (T0 = 1_700_000_000 s is 2023-11-14T22:13:20Z)
+    p = subprocess.run([idt_bin, "interactive", "-r", str(pcap), "-c", str(conf)],
+                       capture_output=True, text=True, timeout=TIMEOUT, env=child_env)
+    assert p.returncode == 0, p.stderr
+    tail = p.stdout[p.stdout.index("\nAlerts (time in Unix seconds, then in UTC)\n"):]
+    assert tail.splitlines()[2:4] == [
+        "1700000002.740000  2023-11-14T22:13:22.740000Z  exceeded tunnel hq: lost=10 "
+        "interval=4s rate_ppm=37878",
+        "1700000011.020000  2023-11-14T22:13:31.020000Z  cleared  tunnel hq: lost=0 "
+        "interval=4s rate_ppm=0"], tail
 
     # the totals behind it
     tu = {t["name"]: t for t in rep["tunnels"]}["hq"]
