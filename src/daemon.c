@@ -24,6 +24,7 @@
 #include "capture.h"
 #include "clock.h"
 #include "config.h"
+#include "config_file.h"
 #include "daemon.h"
 #include "log.h"
 #include "mib.h"

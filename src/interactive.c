@@ -18,7 +18,7 @@
 
 #include "capture.h"
 #include "clock.h"
-#include "config.h"
+#include "config_file.h"
 #include "engine.h"
 #include "event_log.h"
 #include "interactive.h"
@@ -26,20 +26,6 @@
 #include "pcap_file.h"
 #include "prober.h"
 #include "report.h"
-
-int load_config_for_command(const char *path, int explicit_path, struct idt_config *cfg)
-{
-    char err[512];
-    if (!explicit_path && access(path, F_OK) != 0) {
-        config_defaults(cfg);
-        return 0;
-    }
-    if (config_load(path, cfg, err, sizeof err) < 0) {
-        fprintf(stderr, "ipsecdiagtool: %s\n", err);
-        return 2;
-    }
-    return 0;
-}
 
 struct session {
     struct engine eng;

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_file.h"
 #include "service.h"
 
 #if !defined(SYSCONFDIR) || !defined(LOCALSTATEDIR)
