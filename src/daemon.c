@@ -22,6 +22,7 @@
 
 #include "agent.h"
 #include "capture.h"
+#include "capture_open.h"
 #include "clock.h"
 #include "config.h"
 #include "config_file.h"
