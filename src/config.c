@@ -19,6 +19,7 @@
  */
 #include "config.h"
 #include "config_scan.h"
+#include "config_tunnels.h"
 #include "config_value.h"
 
 #include <libconfig.h>

@@ -1,7 +1,7 @@
 /* config_tunnels.c - the "tunnels" list of the configuration: each
  * tunnel's defaults, validation (with its mtu block) and printing.  A key
  * of a tunnel or of its mtu block lives here and in config.h. */
-#include "config_value.h"
+#include "config_tunnels.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "config.h"
+#include "addr.h"
 
 /* Where an error goes: the file name for messages, and the caller's buffer. */
 struct cfg_ctx {
@@ -57,9 +57,5 @@ void cfg_print_double(FILE *out, double v);
 /* IND KEY = VALUE;\n */
 void cfg_print_kv_str(FILE *out, const char *ind, const char *k, const char *v);
 void cfg_print_kv_int(FILE *out, const char *ind, const char *k, long long v);
-
-/* The tunnels list (config_tunnels.c). */
-int cfg_parse_tunnels(struct cfg_ctx *x, const config_setting_t *l, struct idt_config *c);
-void cfg_print_tunnels(const struct idt_config *c, FILE *out);
 
 #endif

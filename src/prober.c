@@ -376,7 +376,7 @@ static int load_tunnels(struct prober *p, const struct idt_config *cfg)
     size_t k = 0;
     for (size_t i = 0; i < cfg->ntunnels; i++) {
         const struct idt_tunnel_conf *t = &cfg->tunnels[i];
-        if (!t->mtu.enabled)
+        if (!t->mtu.enabled || k == n)  /* k < n always: n counted them */
             continue;
         struct sched_tunnel *s = &nt[k++];
         s->index = t->index;
