@@ -6,15 +6,17 @@
  * digits inside them are never touched), adds an 'L' to every integer
  * literal that does not fit 32 bits, and refuses literals that do not fit
  * 64 bits.  It also refuses @include (the file must not read other files)
- * and nesting deeper than CONFIG_SCAN_MAX_DEPTH.
+ * and nesting deeper than CONFIG_SCAN_MAX_DEPTH.  The text handed over
+ * ends at a refused token, with a character libconfig fails on, so that
+ * an earlier error of libconfig's is still reported first.
  *
  * libconfig 1.5 leaks the text of a string token at which it detects a
  * syntax error.  A string can only stand where a value can: after '=' or
  * ':', '[' or '(', ',' inside an array or a list, or after another string
  * (concatenation).  A string anywhere else is handed over as one garbage
  * character where it ends, so libconfig reports the same syntax error on
- * the same line and has no string to leak.  Every syntax error is
- * libconfig's to report.
+ * the same line and has no string to leak.  Apart from the refusals,
+ * every syntax error is libconfig's to report.
  *
  * Line numbers are counted like flex's yylineno (libconfig's error lines):
  * the line on which the token ends. */
@@ -167,8 +169,13 @@ static void defuse(struct scan *S, size_t len)
 {
     for (size_t k = 0; k < len; k++) {
         char ch = S->s[S->i++];
+        if (k + 1 == len)               /* (an unterminated string may end in '\n') */
+            S->out[S->o++] = '!';
+        else if (ch != '\n')
+            ch = ' ';
         S->line += ch == '\n';
-        S->out[S->o++] = ch == '\n' ? '\n' : k + 1 == len ? '!' : ' ';
+        if (ch == '\n' || k + 1 < len)
+            S->out[S->o++] = ch;
     }
 }
 

@@ -375,6 +375,7 @@ static void test_scanner_tokens(void **state)
     expect_err("a = 1;\n@include \"x\"\nc = = 1;", "n.conf", "n.conf:2: @include is not supported");
     /* an unterminated string is an error, not the end of the text */
     expect_err("a = 1;\n\"abc", "n.conf", "n.conf:2: syntax error");
+    expect_err("a = 1;\n\"abc\n", "n.conf", "n.conf:2: syntax error");
 }
 
 static void test_boundaries_accepted(void **state)
