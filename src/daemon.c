@@ -22,8 +22,10 @@
 
 #include "agent.h"
 #include "capture.h"
+#include "capture_open.h"
 #include "clock.h"
 #include "config.h"
+#include "config_file.h"
 #include "daemon.h"
 #include "log.h"
 #include "mib.h"
@@ -350,12 +352,16 @@ int daemon_main(int argc, char **argv, const char *default_config)
     char cap_err[512];
     pcap_t *pre = capture_open_live(d.cfg->interface, d.cfg->snaplen, d.cfg->buffer_kb, cap_err,
                                     sizeof cap_err);
-    if (privs_running_as_root() && !getenv("INVOCATION_ID") && !getenv("IDT_NO_PRIVDROP")) {
-        if (privs_drop(SERVICE_USER, 1, err, sizeof err) < 0)
+    if (privs_running_as_root() && !getenv("IDT_NO_PRIVDROP")) {
+        if (privs_drop(SERVICE_USER, err, sizeof err) < 0)
             log_warn("%s; continuing as root", err);
         else
-            log_info("dropped privileges to user %s (keeping CAP_NET_RAW, CAP_NET_ADMIN)", SERVICE_USER);
+            log_info("dropped privileges to user %s (keeping CAP_NET_RAW)", SERVICE_USER);
+    } else if (!privs_running_as_root() && privs_limit(err, sizeof err) < 0) {
+        log_warn("%s", err);
     }
+    if (privs_no_new_privs(err, sizeof err) < 0)
+        log_warn("%s", err);
     {
         char msg[512];
         const char *spec = sock && *sock ? sock : d.cfg->agentx_socket;

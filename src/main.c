@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_file.h"
 #include "daemon.h"
 #include "interactive.h"
 #include "mtu_cli.h"

@@ -15,8 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "interactive.h"
+#include "config_file.h"
 #include "mib_oids.h"
 #include "mtu_cli.h"
 

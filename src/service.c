@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_file.h"
 #include "service.h"
 
 #if !defined(SYSCONFDIR) || !defined(LOCALSTATEDIR)
@@ -80,8 +81,8 @@ static const char unit_template[] =
 "RestartPreventExitStatus=2\n"
 "User=ipsecdiag\n"
 "Group=ipsecdiag\n"
-"AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN\n"
-"CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN\n"
+"AmbientCapabilities=CAP_NET_RAW\n"
+"CapabilityBoundingSet=CAP_NET_RAW\n"
 "NoNewPrivileges=yes\n"
 "ProtectSystem=strict\n"
 "ProtectHome=yes\n"
