@@ -7,9 +7,10 @@
  * not be running, and enabling uses "systemctl --root=DIR", which works
  * without a running manager.
  *
- * The unit text is carried here (unit_template) and must stay identical to
- * conf/ipsecdiagtool.service.in: tests/integration/test_service.py compares
- * the generated conf/ipsecdiagtool.service with what "install" writes. */
+ * The unit is not written here: the build makes it once from
+ * conf/ipsecdiagtool.service.in (Makefile.am) and compiles it in as
+ * ipsecdiagtool_unit.h, and "install" places those bytes in SYSTEMDUNITDIR,
+ * the directory "make install" puts the same file in. */
 #include "idt_build.h"
 
 #include <errno.h>
@@ -31,13 +32,8 @@
 #include "config.h"
 #include "service.h"
 
-#if !defined(SYSCONFDIR) || !defined(LOCALSTATEDIR)
-#error "build with -DSYSCONFDIR=... -DLOCALSTATEDIR=... (Makefile.am AM_CPPFLAGS)"
-#endif
-#ifdef HAVE_SYSTEMD
-#define SERVICE_TYPE "notify"
-#else
-#define SERVICE_TYPE "simple"
+#if !defined(SYSCONFDIR) || !defined(LOCALSTATEDIR) || !defined(SYSTEMDUNITDIR)
+#error "build with -DSYSCONFDIR=... -DLOCALSTATEDIR=... -DSYSTEMDUNITDIR=... (Makefile.am AM_CPPFLAGS)"
 #endif
 
 #define PROG "ipsecdiagtool"
@@ -46,66 +42,10 @@
 #define STATE_DIR "/var/lib/ipsecdiagtool"   /* StateDirectory= (always /var/lib) */
 #define WANTS_LINK "/etc/systemd/system/multi-user.target.wants/" SERVICE_UNIT_NAME
 
-/* Keep identical to conf/ipsecdiagtool.service.in (the tests check). */
-static const char unit_template[] =
-"# ipsecdiagtool.service - IPsec ESP loss monitor and MTU discoverer,\n"
-"# running as a Net-SNMP AgentX subagent.  See ipsecdiagtool(8).\n"
-"#\n"
-"# Generated from conf/ipsecdiagtool.service.in; \"ipsecdiagtool install\"\n"
-"# writes exactly the same text (the integration tests compare the two).\n"
-"#\n"
-"# snmpd must be a master agent whose AgentX socket the ipsecdiag group may\n"
-"# use (snmpd.conf: \"master agentx\" and \"agentXPerms 0660 0755 root ipsecdiag\").\n"
-"# The subagent reconnects by itself when snmpd restarts, so the service is\n"
-"# not bound to snmpd.service.\n"
-"#\n"
-"# ProtectSystem=strict makes /var/agentx read-only for this service; that is\n"
-"# enough: connect() to an existing AF_UNIX socket needs write permission on\n"
-"# the socket file, which a read-only mount does not take away.  Only the\n"
-"# log directory and the state directory (state.dir, tunnels.state) need to\n"
-"# be writable (\"-\": no failure if it is missing).\n"
-"\n"
-"[Unit]\n"
-"Description=IPsec diagnosis daemon (ESP packet loss, MTU discovery; SNMP AgentX subagent)\n"
-"Documentation=man:ipsecdiagtool(8) man:ipsecdiagtool.conf(5)\n"
-"After=snmpd.service network-online.target\n"
-"Wants=snmpd.service network-online.target\n"
-"\n"
-"[Service]\n"
-"Type=@SERVICE_TYPE@\n"
-"ExecStart=@sbindir@/ipsecdiagtool run -c @sysconfdir@/ipsecdiagtool.conf\n"
-"ExecReload=/bin/kill -HUP $MAINPID\n"
-"Restart=on-failure\n"
-"RestartSec=5s\n"
-"RestartPreventExitStatus=2\n"
-"User=ipsecdiag\n"
-"Group=ipsecdiag\n"
-"AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN\n"
-"CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN\n"
-"NoNewPrivileges=yes\n"
-"ProtectSystem=strict\n"
-"ProtectHome=yes\n"
-"PrivateTmp=yes\n"
-"ReadWritePaths=-@localstatedir@/log/ipsecdiagtool -@localstatedir@/lib/ipsecdiagtool\n"
-"LogsDirectory=ipsecdiagtool\n"
-"StateDirectory=ipsecdiagtool\n"
-"Environment=SNMP_PERSISTENT_DIR=/var/lib/ipsecdiagtool\n"
-"UMask=0027\n"
-"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_PACKET AF_NETLINK\n"
-"ProtectKernelTunables=yes\n"
-"ProtectKernelModules=yes\n"
-"ProtectKernelLogs=yes\n"
-"ProtectControlGroups=yes\n"
-"ProtectHostname=yes\n"
-"RestrictRealtime=yes\n"
-"RestrictNamespaces=yes\n"
-"RestrictSUIDSGID=yes\n"
-"LockPersonality=yes\n"
-"MemoryDenyWriteExecute=yes\n"
-"SystemCallArchitectures=native\n"
-"\n"
-"[Install]\n"
-"WantedBy=multi-user.target\n";
+/* conf/ipsecdiagtool.service as the build generated it (Makefile.am). */
+static const char unit_text[] =
+#include "ipsecdiagtool_unit.h"
+    ;
 
 /* Built-in config, written when there is no config to copy: every key
  * takes its default (an empty config is valid). */
@@ -236,71 +176,6 @@ static int find_in_path(const char *prog)
             path++;
     }
     return 0;
-}
-
-/* ------------------------------------------------------------------ unit text */
-
-static int append(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
-{
-    if (!*buf || *len + n + 1 > *cap) {
-        size_t ncap = (*cap ? *cap : 4096);
-        while (*len + n + 1 > ncap)
-            ncap *= 2;
-        char *nb = realloc(*buf, ncap);
-        if (!nb)
-            return -1;
-        *buf = nb;
-        *cap = ncap;
-    }
-    memcpy(*buf + *len, p, n);
-    *len += n;
-    (*buf)[*len] = '\0';
-    return 0;
-}
-
-char *service_unit_text(void)
-{
-    const struct { const char *key, *val; } subst[] = {
-        { "@sbindir@", sbin_dir() },
-        { "@sysconfdir@", SYSCONFDIR },
-        { "@localstatedir@", LOCALSTATEDIR },
-        { "@SERVICE_TYPE@", SERVICE_TYPE },
-    };
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    const char *p = unit_template;
-    while (*p) {
-        const char *at = strchr(p, '@');
-        if (!at) {
-            if (append(&buf, &len, &cap, p, strlen(p)) < 0)
-                goto fail;
-            break;
-        }
-        if (append(&buf, &len, &cap, p, (size_t)(at - p)) < 0)
-            goto fail;
-        const char *val = NULL;
-        size_t klen = 0;
-        for (size_t i = 0; i < sizeof subst / sizeof subst[0]; i++) {
-            klen = strlen(subst[i].key);
-            if (!strncmp(at, subst[i].key, klen)) {
-                val = subst[i].val;
-                break;
-            }
-        }
-        if (val) {
-            if (append(&buf, &len, &cap, val, strlen(val)) < 0)
-                goto fail;
-            p = at + klen;
-        } else {
-            if (append(&buf, &len, &cap, at, 1) < 0)
-                goto fail;
-            p = at + 1;
-        }
-    }
-    return buf;
-fail:
-    free(buf);
-    return NULL;
 }
 
 /* ------------------------------------------------------------------ commands */
@@ -513,6 +388,25 @@ static int mkdir_p(struct svc *s, const char *path, mode_t mode)
                 break;
         }
     }
+    return 0;
+}
+
+/* Append n bytes of p to the growing buffer *buf (NUL-terminated). */
+static int append(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
+{
+    if (!*buf || *len + n + 1 > *cap) {
+        size_t ncap = (*cap ? *cap : 4096);
+        while (*len + n + 1 > ncap)
+            ncap *= 2;
+        char *nb = realloc(*buf, ncap);
+        if (!nb)
+            return -1;
+        *buf = nb;
+        *cap = ncap;
+    }
+    memcpy(*buf + *len, p, n);
+    *len += n;
+    (*buf)[*len] = '\0';
     return 0;
 }
 
@@ -845,8 +739,8 @@ int service_install_main(int argc, char **argv, const char *default_config)
 
     char unit_dir[PATH_MAX], unit[PATH_MAX], conf[PATH_MAX], conf_dir[PATH_MAX];
     char log_dir[PATH_MAX], state_dir[PATH_MAX], bin[PATH_MAX], src_buf[PATH_MAX];
-    if (rpath(&s, unit_dir, sizeof unit_dir, SERVICE_UNIT_DIR) < 0 ||
-        rpath(&s, unit, sizeof unit, SERVICE_UNIT_DIR "/" SERVICE_UNIT_NAME) < 0 ||
+    if (rpath(&s, unit_dir, sizeof unit_dir, SYSTEMDUNITDIR) < 0 ||
+        rpath(&s, unit, sizeof unit, SYSTEMDUNITDIR "/" SERVICE_UNIT_NAME) < 0 ||
         rpath(&s, conf_dir, sizeof conf_dir, SYSCONFDIR) < 0 ||
         rpath(&s, conf, sizeof conf, SYSCONFDIR "/ipsecdiagtool.conf") < 0 ||
         rpath(&s, log_dir, sizeof log_dir, LOCALSTATEDIR "/log/ipsecdiagtool") < 0 ||
@@ -902,11 +796,7 @@ int service_install_main(int argc, char **argv, const char *default_config)
             config_free(&cfg);
     }
 
-    char *text = service_unit_text();
-    if (!text) {
-        err(&s, "out of memory");
-        return 1;
-    }
+    const char *text = unit_text;
 
     /* ---- actions */
     rc = 1;
@@ -976,8 +866,8 @@ int service_install_main(int argc, char **argv, const char *default_config)
                 goto out;
             if (!exists(link)) {
                 act(&s, "enable (systemctl not found): symlink %s -> %s", link,
-                    SERVICE_UNIT_DIR "/" SERVICE_UNIT_NAME);
-                if (!s.dry && symlink(SERVICE_UNIT_DIR "/" SERVICE_UNIT_NAME, link) < 0) {
+                    SYSTEMDUNITDIR "/" SERVICE_UNIT_NAME);
+                if (!s.dry && symlink(SYSTEMDUNITDIR "/" SERVICE_UNIT_NAME, link) < 0) {
                     err(&s, "cannot create %s: %s", link, strerror(errno));
                     goto out;
                 }
@@ -1003,7 +893,6 @@ int service_install_main(int argc, char **argv, const char *default_config)
                                                       : "is installed, enabled and started");
     print_snmpd_help(&s);
 out:
-    free(text);
     return rc;
 }
 
@@ -1021,7 +910,7 @@ int service_uninstall_main(int argc, char **argv, const char *default_config)
     char unit[PATH_MAX], conf[PATH_MAX], log_dir[PATH_MAX], state_dir[PATH_MAX];
     char link[PATH_MAX], state_dir2[PATH_MAX];
     const char *cfg_abs = default_config ? default_config : SYSCONFDIR "/ipsecdiagtool.conf";
-    if (rpath(&s, unit, sizeof unit, SERVICE_UNIT_DIR "/" SERVICE_UNIT_NAME) < 0 ||
+    if (rpath(&s, unit, sizeof unit, SYSTEMDUNITDIR "/" SERVICE_UNIT_NAME) < 0 ||
         rpath(&s, conf, sizeof conf, cfg_abs) < 0 ||
         rpath(&s, log_dir, sizeof log_dir, LOCALSTATEDIR "/log/ipsecdiagtool") < 0 ||
         rpath(&s, state_dir, sizeof state_dir, STATE_DIR) < 0 ||
