@@ -1,5 +1,5 @@
 /* service.c - "install" and "uninstall"/"remove": set up or tear down the
- * systemd service (unit file, system user, config, log directory).
+ * systemd service (unit file, system user, config, log and state directory).
  *
  * Every check that can fail is done before the first change, so a refused
  * install leaves nothing behind.  --dry-run prints each action and changes
@@ -7,19 +7,18 @@
  * not be running, and enabling uses "systemctl --root=DIR", which works
  * without a running manager.
  *
- * The unit is not written here: the build makes it once from
- * conf/ipsecdiagtool.service.in (Makefile.am) and compiles it in as
- * ipsecdiagtool_unit.h, and "install" places those bytes in SYSTEMDUNITDIR,
- * the directory "make install" puts the same file in. */
+ * The files are not composed here: the build makes the unit, the sysusers.d
+ * and the tmpfiles.d snippet once from conf/ (Makefile.am) and compiles them
+ * in (ipsecdiagtool_files.h); "install" places those bytes where "make
+ * install" puts the same files, and has systemd's own tools apply the
+ * snippets (systemd-sysusers: the user; systemd-tmpfiles: the directories). */
 #include "idt_build.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,20 +31,26 @@
 #include "config.h"
 #include "service.h"
 
-#if !defined(SYSCONFDIR) || !defined(LOCALSTATEDIR) || !defined(SYSTEMDUNITDIR)
-#error "build with -DSYSCONFDIR=... -DLOCALSTATEDIR=... -DSYSTEMDUNITDIR=... (Makefile.am AM_CPPFLAGS)"
+#if !defined(SYSCONFDIR) || !defined(LOCALSTATEDIR) || !defined(SYSTEMDUNITDIR) || \
+    !defined(SYSUSERSDIR) || !defined(TMPFILESDIR)
+#error "build with -DSYSCONFDIR=... -DLOCALSTATEDIR=... -DSYSTEMDUNITDIR=... -DSYSUSERSDIR=... -DTMPFILESDIR=... (Makefile.am AM_CPPFLAGS)"
 #endif
 
 #define PROG "ipsecdiagtool"
-#define USERADD_SHELL "/usr/sbin/nologin"
-#define USERADD_HOME "/nonexistent"
 #define STATE_DIR "/var/lib/ipsecdiagtool"   /* StateDirectory= (always /var/lib) */
 #define WANTS_LINK "/etc/systemd/system/multi-user.target.wants/" SERVICE_UNIT_NAME
 
-/* conf/ipsecdiagtool.service as the build generated it (Makefile.am). */
-static const char unit_text[] =
-#include "ipsecdiagtool_unit.h"
-    ;
+#include "ipsecdiagtool_files.h"   /* IDT_UNIT_TEXT, IDT_SYSUSERS_TEXT, IDT_TMPFILES_TEXT */
+
+/* The files install places, as the build made them. */
+enum { F_UNIT, F_SYSUSERS, F_TMPFILES, F_COUNT };
+static const struct placed {
+    const char *what, *path, *text;
+} placed[F_COUNT] = {
+    [F_UNIT] = { "unit", SYSTEMDUNITDIR "/" SERVICE_UNIT_NAME, IDT_UNIT_TEXT },
+    [F_SYSUSERS] = { "sysusers.d snippet", SYSUSERSDIR "/ipsecdiagtool.conf", IDT_SYSUSERS_TEXT },
+    [F_TMPFILES] = { "tmpfiles.d snippet", TMPFILESDIR "/ipsecdiagtool.conf", IDT_TMPFILES_TEXT },
+};
 
 /* Built-in config, written when there is no config to copy: every key
  * takes its default (an empty config is valid). */
@@ -229,125 +234,6 @@ static int run(const struct svc *s, char *const argv[])
     if (WIFEXITED(st))
         return WEXITSTATUS(st);
     return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-}
-
-/* ------------------------------------------------------------------ users */
-
-/* Look name up in ROOT/etc/passwd (rooted) or the system databases.
- * 1 found, 0 not found. */
-static int lookup_user(const struct svc *s, const char *name, uid_t *uid, gid_t *gid)
-{
-    if (!s->rooted) {
-        struct passwd *pw = getpwnam(name);
-        if (!pw)
-            return 0;
-        *uid = pw->pw_uid;
-        *gid = pw->pw_gid;
-        return 1;
-    }
-    char path[PATH_MAX];
-    if (rpath(s, path, sizeof path, "/etc/passwd") < 0)
-        return 0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char line[1024];
-    size_t nlen = strlen(name);
-    int found = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, name, nlen) != 0 || line[nlen] != ':')
-            continue;
-        /* name:pw:uid:gid:... */
-        char *p = strchr(line + nlen + 1, ':');
-        if (!p)
-            break;
-        char *end;
-        unsigned long u = strtoul(p + 1, &end, 10);
-        if (*end != ':')
-            break;
-        unsigned long g = strtoul(end + 1, &end, 10);
-        if (*end != ':')
-            break;
-        *uid = (uid_t)u;
-        *gid = (gid_t)g;
-        found = 1;
-        break;
-    }
-    fclose(f);
-    return found;
-}
-
-static int group_exists(const struct svc *s, const char *name)
-{
-    if (!s->rooted)
-        return getgrnam(name) != NULL;
-    char path[PATH_MAX];
-    if (rpath(s, path, sizeof path, "/etc/group") < 0)
-        return 0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char line[4096];
-    size_t nlen = strlen(name);
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f))
-        found = !strncmp(line, name, nlen) && line[nlen] == ':';
-    fclose(f);
-    return found;
-}
-
-static int ensure_user(const struct svc *s)
-{
-    uid_t uid;
-    gid_t gid;
-    if (lookup_user(s, SERVICE_USER, &uid, &gid)) {
-        act(s, "user %s exists (uid %lu, gid %lu)", SERVICE_USER,
-            (unsigned long)uid, (unsigned long)gid);
-        return 0;
-    }
-    char *argv[16];
-    size_t n = 0;
-    argv[n++] = "useradd";
-    if (s->rooted) {
-        argv[n++] = "--root";
-        argv[n++] = s->root[0] ? (char *)s->root : "/";
-    }
-    argv[n++] = "--system";
-    argv[n++] = "--no-create-home";
-    argv[n++] = "--home-dir";
-    argv[n++] = USERADD_HOME;
-    argv[n++] = "--shell";
-    argv[n++] = USERADD_SHELL;
-    if (group_exists(s, SERVICE_USER)) {
-        argv[n++] = "--gid";
-        argv[n++] = SERVICE_USER;
-    } else {
-        argv[n++] = "--user-group";
-    }
-    argv[n++] = SERVICE_USER;
-    argv[n] = NULL;
-
-    if (s->rooted) {
-        char pw[PATH_MAX];
-        if (rpath(s, pw, sizeof pw, "/etc/passwd") < 0)
-            return -1;
-        if (!exists(pw)) {
-            /* A bare tree (no user database): nothing to add the user to.
-             * Print the command to run inside the image instead. */
-            char line[2048];
-            format_argv(line, sizeof line, argv + 3);
-            act(s, "skip: create system user %s: %s does not exist; inside the image run: "
-                "useradd %s", SERVICE_USER, pw, line);
-            return 0;
-        }
-    }
-    act(s, "create system user %s", SERVICE_USER);
-    int rc = run(s, argv);
-    if (rc != 0) {
-        err(s, "useradd failed (exit status %d): cannot create user %s", rc, SERVICE_USER);
-        return -1;
-    }
-    return 0;
 }
 
 /* ------------------------------------------------------------------ files */
@@ -707,25 +593,81 @@ static void print_snmpd_help(const struct svc *s)
 
 /* ------------------------------------------------------------------ install */
 
-/* Create dir (mode 0750) owned by the service user. */
-static int service_dir(struct svc *s, const char *dir)
+/* Write placed[i] to ROOT/its path, unless it is there with the same bytes. */
+static int place(struct svc *s, int i)
 {
-    if (mkdir_p(s, dir, 0750) < 0)
+    char path[PATH_MAX], dir[PATH_MAX];
+    if (rpath(s, path, sizeof path, placed[i].path) < 0)
         return -1;
-    uid_t uid;
-    gid_t gid;
-    if (lookup_user(s, SERVICE_USER, &uid, &gid)) {
-        struct stat st;
-        if (s->dry || stat(dir, &st) < 0 || st.st_uid != uid || st.st_gid != gid) {
-            act(s, "chown %s:%s %s", SERVICE_USER, SERVICE_USER, dir);
-            if (!s->dry && chown(dir, uid, gid) < 0)
-                fprintf(stderr, PROG " %s: warning: cannot chown %s: %s\n",
-                        s->cmd, dir, strerror(errno));
-        }
-    } else {
-        act(s, "skip: chown %s:%s %s (no such user yet)", SERVICE_USER, SERVICE_USER, dir);
+    memcpy(dir, path, sizeof dir);
+    *strrchr(dir, '/') = '\0';
+    if (mkdir_p(s, dir, 0755) < 0)
+        return -1;
+    const char *text = placed[i].text;
+    char *old = NULL;
+    size_t oldlen = 0;
+    int same = read_file(path, &old, &oldlen) == 0 && oldlen == strlen(text) &&
+               !memcmp(old, text, oldlen);
+    free(old);
+    if (same) {
+        act(s, "%s %s is up to date", placed[i].what, path);
+        return 0;
+    }
+    act(s, "write %s %s", placed[i].what, path);
+    return s->dry ? 0 : write_replace(s, path, text);
+}
+
+/* Run a systemd tool on the snippet placed[i]: "systemd-sysusers [--root=R]
+ * FILE" or "systemd-tmpfiles --create [--root=R] FILE". */
+static int apply(const struct svc *s, int i, const char *tool, const char *opt)
+{
+    char path[PATH_MAX], rootopt[PATH_MAX + 16];
+    char *argv[6];
+    size_t n = 0;
+    if (rpath(s, path, sizeof path, placed[i].path) < 0)
+        return -1;
+    argv[n++] = (char *)tool;
+    if (opt)
+        argv[n++] = (char *)opt;
+    if (s->rooted) {
+        snprintf(rootopt, sizeof rootopt, "--root=%s", s->root[0] ? s->root : "/");
+        argv[n++] = rootopt;
+    }
+    argv[n++] = path;
+    argv[n] = NULL;
+    int rc = run(s, argv);
+    if (rc != 0) {
+        err(s, "%s failed (exit status %d) on %s", tool, rc, path);
+        return -1;
     }
     return 0;
+}
+
+/* The service user and group (sysusers.d), then the log and state
+ * directories owned by them (tmpfiles.d).  A tree without a user database
+ * (--root of a bare tree) gets them when it boots: systemd applies both
+ * snippets then. */
+static int user_and_dirs(struct svc *s, const char *log_dir, const char *state_dir)
+{
+    if (s->rooted) {
+        char pw[PATH_MAX];
+        if (rpath(s, pw, sizeof pw, "/etc/passwd") < 0)
+            return -1;
+        if (!exists(pw) || !find_in_path("systemd-sysusers") || !find_in_path("systemd-tmpfiles")) {
+            act(s, "skip: create system user %s and directories %s, %s: %s; systemd "
+                "creates them from the snippets when that system boots (or run "
+                "systemd-sysusers and systemd-tmpfiles --create in it)", SERVICE_USER,
+                log_dir, state_dir, !exists(pw) ? "the tree has no /etc/passwd"
+                                                : "systemd-sysusers/systemd-tmpfiles not found");
+            return 0;
+        }
+    }
+    act(s, "create system user %s (if missing)", SERVICE_USER);
+    if (apply(s, F_SYSUSERS, "systemd-sysusers", NULL) < 0)
+        return -1;
+    act(s, "create directories %s and %s (owner %s, mode 0750)", log_dir, state_dir,
+        SERVICE_USER);
+    return apply(s, F_TMPFILES, "systemd-tmpfiles", "--create");
 }
 
 int service_install_main(int argc, char **argv, const char *default_config)
@@ -737,11 +679,9 @@ int service_install_main(int argc, char **argv, const char *default_config)
     if ((rc = preflight(&s)) != 0)
         return rc;
 
-    char unit_dir[PATH_MAX], unit[PATH_MAX], conf[PATH_MAX], conf_dir[PATH_MAX];
+    char conf[PATH_MAX], conf_dir[PATH_MAX];
     char log_dir[PATH_MAX], state_dir[PATH_MAX], bin[PATH_MAX], src_buf[PATH_MAX];
-    if (rpath(&s, unit_dir, sizeof unit_dir, SYSTEMDUNITDIR) < 0 ||
-        rpath(&s, unit, sizeof unit, SYSTEMDUNITDIR "/" SERVICE_UNIT_NAME) < 0 ||
-        rpath(&s, conf_dir, sizeof conf_dir, SYSCONFDIR) < 0 ||
+    if (rpath(&s, conf_dir, sizeof conf_dir, SYSCONFDIR) < 0 ||
         rpath(&s, conf, sizeof conf, SYSCONFDIR "/ipsecdiagtool.conf") < 0 ||
         rpath(&s, log_dir, sizeof log_dir, LOCALSTATEDIR "/log/ipsecdiagtool") < 0 ||
         rpath(&s, state_dir, sizeof state_dir, LOCALSTATEDIR "/lib/ipsecdiagtool") < 0)
@@ -796,11 +736,12 @@ int service_install_main(int argc, char **argv, const char *default_config)
             config_free(&cfg);
     }
 
-    const char *text = unit_text;
-
     /* ---- actions */
     rc = 1;
-    if (ensure_user(&s) < 0)
+    for (int i = 0; i < F_COUNT; i++)
+        if (place(&s, i) < 0)
+            goto out;
+    if (user_and_dirs(&s, log_dir, state_dir) < 0)
         goto out;
 
     /* config */
@@ -826,28 +767,6 @@ int service_install_main(int argc, char **argv, const char *default_config)
         act(&s, "write default config %s", conf);
         if (!s.dry && write_new(&s, conf, default_config_text, strlen(default_config_text)) < 0)
             goto out;
-    }
-
-    /* log and state directories, owned by the service user */
-    if (service_dir(&s, log_dir) < 0 || service_dir(&s, state_dir) < 0)
-        goto out;
-
-    /* unit */
-    if (mkdir_p(&s, unit_dir, 0755) < 0)
-        goto out;
-    {
-        char *old = NULL;
-        size_t oldlen = 0;
-        int same = read_file(unit, &old, &oldlen) == 0 && oldlen == strlen(text) &&
-                   !memcmp(old, text, oldlen);
-        free(old);
-        if (same) {
-            act(&s, "unit %s is up to date", unit);
-        } else {
-            act(&s, "write unit %s", unit);
-            if (!s.dry && write_replace(&s, unit, text) < 0)
-                goto out;
-        }
     }
 
     /* enable (and start) */
@@ -949,6 +868,19 @@ int service_uninstall_main(int argc, char **argv, const char *default_config)
         }
     } else {
         act(&s, "unit %s is not installed", unit);
+    }
+    /* the snippets; what they made (user, directories) stays unless --purge */
+    for (int i = F_SYSUSERS; i <= F_TMPFILES; i++) {
+        char path[PATH_MAX];
+        if (rpath(&s, path, sizeof path, placed[i].path) < 0)
+            return 1;
+        if (!exists(path))
+            continue;
+        act(&s, "remove %s %s", placed[i].what, path);
+        if (!s.dry && unlink(path) < 0) {
+            err(&s, "cannot remove %s: %s", path, strerror(errno));
+            return 1;
+        }
     }
 
     if (s.purge) {

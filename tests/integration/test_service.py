@@ -122,10 +122,24 @@ def paths(idt_bin, generated_unit):
     assert m, "unexpected ExecStart in the generated unit: %r" % u["ExecStart"]
     m2 = re.fullmatch(r"-(/\S*)/log/ipsecdiagtool -\S*", u["ReadWritePaths"][0])
     assert m2, "unexpected ReadWritePaths in the generated unit: %r" % u["ReadWritePaths"]
-    unitdir = make_var(Path(idt_bin).parent, "systemdunitdir")
-    assert unitdir.startswith("/"), unitdir
+    d = {k: make_var(Path(idt_bin).parent, k)
+         for k in ("systemdunitdir", "sysusersdir", "tmpfilesdir")}
+    assert all(v.startswith("/") for v in d.values()), d
     return {"sbindir": m.group(1), "sysconfdir": m.group(2), "localstatedir": m2.group(1),
-            "type": u["Type"][0], "unit_rel": rel(unitdir) + "/ipsecdiagtool.service"}
+            "type": u["Type"][0], "unit_rel": rel(d["systemdunitdir"]) + "/ipsecdiagtool.service",
+            "sysusers_rel": rel(d["sysusersdir"]) + "/ipsecdiagtool.conf",
+            "tmpfiles_rel": rel(d["tmpfilesdir"]) + "/ipsecdiagtool.conf"}
+
+
+@pytest.fixture(scope="session")
+def built_files(idt_bin, generated_unit):
+    """{key in paths: text} of the files install places, as the build made
+    them from conf/ (the sysusers.d snippet is used as it is)."""
+    b = Path(idt_bin).parent
+    tmpfiles = b / "conf" / "ipsecdiagtool.tmpfiles"
+    assert tmpfiles.is_file(), "%s is made by `make`" % tmpfiles
+    return {"unit_rel": generated_unit, "tmpfiles_rel": tmpfiles.read_text(),
+            "sysusers_rel": (SRC_DIR / "conf" / "ipsecdiagtool.sysusers").read_text()}
 
 
 def rel(p):
@@ -224,44 +238,53 @@ def test_systemd_analyze_verify(idt_bin, tmp_path, generated_unit, paths):
     assert p.returncode == 0 and not ours, show(p)
 
 
-def test_make_install_and_install_place_one_unit(idt_bin, tmp_path, generated_unit, paths):
-    """`make install` and `ipsecdiagtool install` put the unit in the same
-    place with the same bytes: after both, the tree holds one unit file, and
-    `install` finds it up to date."""
+def test_make_install_and_install_place_the_same_files(idt_bin, tmp_path, paths, built_files):
+    """`make install` and `ipsecdiagtool install` put the unit and the
+    sysusers.d and tmpfiles.d snippets in the same places with the same
+    bytes: after both, the tree holds one of each, and `install` finds them
+    up to date."""
     root = tmp_path / "root"
-    p = run(["make", "-C", Path(idt_bin).parent, "install-systemdunitDATA", "DESTDIR=%s" % root],
-            timeout=120)
+    p = run(["make", "-C", Path(idt_bin).parent, "install-systemdunitDATA", "install-data-local",
+             "DESTDIR=%s" % root], timeout=120)
     assert p.returncode == 0, show(p)
+    before = tree(root)
     p = install(idt_bin, root)
     assert p.returncode == 0, show(p)
     units = sorted(str(f.relative_to(root)) for f in root.rglob("ipsecdiagtool.service")
                    if not f.is_symlink())
     assert units == [paths["unit_rel"]], units
-    assert "unit /%s is up to date" % paths["unit_rel"] in p.stdout.replace(str(root), ""), show(p)
-    assert (root / paths["unit_rel"]).read_text() == generated_unit
+    snippets = sorted(str(f.relative_to(root)) for f in root.rglob("*.d/ipsecdiagtool.conf"))
+    assert snippets == sorted([paths["sysusers_rel"], paths["tmpfiles_rel"]]), snippets
+    out = p.stdout.replace(str(root), "")
+    for key, what in (("unit_rel", "unit"), ("sysusers_rel", "sysusers.d snippet"),
+                      ("tmpfiles_rel", "tmpfiles.d snippet")):
+        assert "%s /%s is up to date" % (what, paths[key]) in out, show(p)
+        assert (root / paths[key]).read_text() == built_files[key]
+        assert tree(root)[paths[key]] == before[paths[key]], "install rewrote " + paths[key]
 
 
 # --------------------------------------------------------------------------
 # install / uninstall into a tree
 
-def test_install_into_root(idt_bin, tmp_path, paths):
+def test_install_into_root(idt_bin, tmp_path, paths, built_files):
     root = tmp_path / "root"
     root.mkdir()
     p = install(idt_bin, root)
     assert p.returncode == 0, show(p)
 
-    assert (root / paths["unit_rel"]).is_file()
-    assert stat.S_IMODE((root / paths["unit_rel"]).stat().st_mode) == 0o644
+    for key in ("unit_rel", "sysusers_rel", "tmpfiles_rel"):
+        assert (root / paths[key]).read_text() == built_files[key], key
+        assert stat.S_IMODE((root / paths[key]).stat().st_mode) == 0o644, key
     conf = root / rel(paths["sysconfdir"]) / "ipsecdiagtool.conf"
     assert conf.is_file(), show(p)
-    logdir = root / rel(paths["localstatedir"]) / "log" / "ipsecdiagtool"
-    assert logdir.is_dir(), show(p)
     link = root / WANTS_REL
     assert link.is_symlink() and os.readlink(link) == "/" + paths["unit_rel"], show(p)
 
-    # no user database in the tree: the useradd is reported, not run
-    assert "useradd" in p.stdout and "skip" in p.stdout, show(p)
-    assert "--system" in p.stdout and "ipsecdiag" in p.stdout
+    # no user database in the tree: the user and the directories are left
+    # to systemd at that system's boot (from the snippets), and it says so
+    assert "skip: create system user ipsecdiag and directories" in p.stdout, show(p)
+    assert "systemd-sysusers" in p.stdout and "systemd-tmpfiles" in p.stdout, show(p)
+    assert not (root / rel(paths["localstatedir"]) / "log" / "ipsecdiagtool").exists()
     # the snmpd.conf lines the operator needs, verbatim, and how to check
     out_lines = [ln.strip() for ln in p.stdout.splitlines()]
     for ln in SNMPD_LINES:
@@ -333,15 +356,16 @@ def test_install_creates_user_in_tree(idt_bin, tmp_path, paths):
         assert (st.st_uid, st.st_gid) == (uid, gid), d
         assert stat.S_IMODE(st.st_mode) == 0o750, d
     assert Path("/etc/passwd").read_text() == host_passwd, "useradd changed the host"
+    assert "run: systemd-sysusers --root=%s /%s" % (root, paths["sysusers_rel"]) \
+        in p.stdout.replace(str(root) + "/", "/"), show(p)
     p = install(idt_bin, root)
     assert p.returncode == 0, show(p)
-    assert "user ipsecdiag exists" in p.stdout, show(p)
     assert (root / "etc/passwd").read_text().count("ipsecdiag:") == 1
 
 
 def test_uninstall_keeps_config_and_logs(idt_bin, tmp_path, paths):
     root = tmp_path / "root"
-    root.mkdir()
+    fake_user_db(root)      # install makes the user and the directories
     assert install(idt_bin, root).returncode == 0
     conf = root / rel(paths["sysconfdir"]) / "ipsecdiagtool.conf"
     logdir = root / rel(paths["localstatedir"]) / "log" / "ipsecdiagtool"
@@ -349,6 +373,8 @@ def test_uninstall_keeps_config_and_logs(idt_bin, tmp_path, paths):
     p = uninstall(idt_bin, root)
     assert p.returncode == 0, show(p)
     assert not (root / paths["unit_rel"]).exists()
+    assert not (root / paths["sysusers_rel"]).exists()
+    assert not (root / paths["tmpfiles_rel"]).exists()
     assert not os.path.lexists(root / WANTS_REL)
     assert conf.is_file() and (logdir / "gaps.csv").is_file()
     assert "--purge" in p.stdout, show(p)
@@ -360,7 +386,7 @@ def test_uninstall_keeps_config_and_logs(idt_bin, tmp_path, paths):
 
 def test_uninstall_purge(idt_bin, tmp_path, paths):
     root = tmp_path / "root"
-    root.mkdir()
+    fake_user_db(root)      # install makes the user and the directories
     assert install(idt_bin, root).returncode == 0
     conf = root / rel(paths["sysconfdir"]) / "ipsecdiagtool.conf"
     logdir = root / rel(paths["localstatedir"]) / "log" / "ipsecdiagtool"
@@ -380,9 +406,9 @@ def test_dry_run_changes_nothing(idt_bin, tmp_path, paths):
     assert p.returncode == 0, show(p)
     assert tree(root) == before, "install --dry-run changed the tree\n" + show(p)
     # it announces every action
-    for what in ("useradd", "ipsecdiagtool.conf", "log/ipsecdiagtool", "lib/ipsecdiagtool",
-                 paths["unit_rel"],
-                 "systemctl"):
+    for what in ("systemd-sysusers", "systemd-tmpfiles", "ipsecdiagtool.conf",
+                 "log/ipsecdiagtool", "lib/ipsecdiagtool", paths["unit_rel"],
+                 paths["sysusers_rel"], paths["tmpfiles_rel"], "systemctl"):
         assert what in p.stdout, "dry run does not mention %r\n%s" % (what, show(p))
     assert all(ln.startswith("[dry-run]") for ln in p.stdout.splitlines()[:5]), show(p)
 
