@@ -339,7 +339,7 @@ struct opts {
  * -1 to continue, else the exit status. */
 static int parse(int argc, char **argv, struct opts *o, char **nargv, int *n)
 {
-    const char *pos[3];
+    const char *pos[3] = { NULL, NULL, NULL };
     int npos = 0;
     nargv[(*n)++] = (char *)"ipsecdiagtool-mtu";
     for (int i = 1; i < argc; i++) {
