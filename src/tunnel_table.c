@@ -224,17 +224,6 @@ int tunnel_table_load_ids(struct tunnel_table *t, const char *text, size_t len,
     return 0;
 }
 
-void tunnel_table_touch(struct tunnel_table *t, struct tunnel *tu, uint64_t now_s)
-{
-    if (tu->origin != TUNNEL_DISCOVERED)
-        return;
-    struct tunnel_id *id = tunnel_ids_find(t->ids, &tu->local, &tu->remote);
-    if (id)
-        tunnel_ids_touch(t->ids, id, now_s);
-    else    /* not expected: live identities are the most recent ones */
-        tunnel_ids_insert(t->ids, &tu->local, &tu->remote, tu->index, tu->name, now_s);
-}
-
 /* ------------------------------------------------------------ table */
 
 void tunnel_alert_params(const struct idt_config *cfg, const struct tunnel *tu,
@@ -372,14 +361,13 @@ struct tunnel *tunnel_table_add_discovered(struct tunnel_table *t,
     if (t->free_head == NONE && grow(t) < 0)
         return NULL;
     uint64_t now_s = now_us / 1000000u;
-    if (id) {
-        tunnel_ids_touch(t->ids, id, now_s);
-    } else {
+    if (!id) {
         char name[IDT_NAME_MAX];
         uint32_t index = (uint32_t)t->ids->next_index++;
         make_name(t, name, local, remote, index);
         id = tunnel_ids_insert(t->ids, local, remote, index, name, now_s);
     }
+    tunnel_ids_set_live(t->ids, id, 1, now_s);  /* never forgotten while it exists */
     uint32_t s = t->free_head;
     struct tunnel *tu = &t->slot[s];
     t->free_head = tu->index;
@@ -404,6 +392,9 @@ void tunnel_table_remove(struct tunnel_table *t, struct tunnel *tu)
     if (!tu->used || tu->origin != TUNNEL_DISCOVERED)
         return;
     uint32_t s = (uint32_t)(tu - t->slot);
+    struct tunnel_id *id = tunnel_ids_find(t->ids, &tu->local, &tu->remote);
+    if (id)
+        tunnel_ids_set_live(t->ids, id, 0, tu->last_seen_us / 1000000u);
     hash_delete(t, s);
     memset(tu, 0, sizeof *tu);
     tu->index = t->free_head;
@@ -504,9 +495,13 @@ int tunnel_table_reconfigure(struct tunnel_table *t, const struct idt_config *cf
     t->count = nconf;
     t->ndiscovered = 0;
     uint64_t now_s = now_us / 1000000u;
-    for (uint32_t k = nconf; k < pos; k++)   /* live identities are never evicted */
-        if (!tunnel_ids_find(t->ids, &s[k].local, &s[k].remote))
-            tunnel_ids_insert(t->ids, &s[k].local, &s[k].remote, s[k].index, s[k].name, now_s);
+    for (uint32_t k = nconf; k < pos; k++) {    /* live identities are never evicted */
+        struct tunnel_id *id = tunnel_ids_find(t->ids, &s[k].local, &s[k].remote);
+        if (!id)
+            id = tunnel_ids_insert(t->ids, &s[k].local, &s[k].remote, s[k].index, s[k].name,
+                                   now_s);
+        tunnel_ids_set_live(t->ids, id, 1, now_s);
+    }
     reconcile_ids(t);
 
     /* discovered tunnels: merged into a configured pair, or their identity */

@@ -32,6 +32,10 @@ struct tunnel {
     uint32_t conf_pos;          /* position in config tunnels, or UINT32_MAX */
     struct alert_state alert;
     uint32_t spi_hint;          /* most recent inbound SPI (for messages) */
+    /* The engine's watch list (slot numbers; owned by the engine, zeroed
+     * by add and remove, stale after tunnel_table_reconfigure). */
+    uint32_t watch_prev, watch_next;
+    uint8_t watched;
 };
 
 struct tunnel_table;
@@ -56,8 +60,9 @@ struct tunnel *tunnel_table_add_discovered(struct tunnel_table *t,
                                            const struct idt_addr *remote,
                                            uint64_t now_us);
 
-/* Remove a discovered tunnel (aging); its identity stays remembered.
- * No allocation. */
+/* Remove a discovered tunnel (aging); its identity stays remembered, no
+ * longer live, last seen at tu->last_seen_us.  O(1) (backward-shift hash
+ * deletion, free list); no allocation. */
 void tunnel_table_remove(struct tunnel_table *t, struct tunnel *tu);
 
 /* Slot access: slots are stable while the tunnel exists (and until the
@@ -91,10 +96,6 @@ struct tunnel_ids *tunnel_table_ids(struct tunnel_table *t);
  * (nothing changed). */
 int tunnel_table_load_ids(struct tunnel_table *t, const char *text, size_t len,
                           char *err, size_t errlen);
-
-/* A discovered tunnel is alive at now_s: its identity becomes the most
- * recent (so that the least recently seen ones are forgotten first). */
-void tunnel_table_touch(struct tunnel_table *t, struct tunnel *tu, uint64_t now_s);
 
 /* Alert parameters of a tunnel from the config (overrides applied). */
 void tunnel_alert_params(const struct idt_config *cfg, const struct tunnel *tu,
