@@ -12,12 +12,18 @@ and 2048 watched tunnels per tick, a tick a second):
   * ipsecDiagCaptureDrops stays 0 throughout (the kernel never had to drop);
   * ipsecDiagEspPkts keeps moving: it grows between every two samples 2 s
     apart during the ageing;
-  * the ageing is spread over several ticks (ipsecDiagActiveSAs takes at
-    least 5 distinct values between 50,000 and 0), and every churned SA
-    and tunnel is gone within sa_idle_timeout + ceil(50000 / 2048) ticks +
-    15 s of slack after the churn ended;
+  * the ageing is spread over ticks: between two samples dt seconds apart
+    ipsecDiagActiveSAs falls by at most 2048 * (dt + 2) (the ticks within
+    dt, plus one at each end for the snapshot's age), and it takes at least
+    5 distinct values between 50,000 and 0; every churned SA and tunnel is
+    gone within sa_idle_timeout + ceil(50000 / 2048) ticks + 15 s of slack
+    after the churn ended;
+  * the "discovered"/"aged out" log lines: at most 20 a second one by one,
+    the rest summed up, and the totals add up to the tunnels discovered and
+    aged out;
   * the exact packet counts: ipsecDiagEspPkts = every packet sent.
 """
+import re
 import struct
 import subprocess
 import time
@@ -122,6 +128,9 @@ def test_mass_ageing_keeps_capturing(net, idt_bin):
         t_aged = time.monotonic() - t_churn
         print("aged out %.1f s after the churn; samples (s, esp, drops, active SAs): %s"
               % (t_aged, samples))
+        for (ta, _, _, a), (tb, _, _, b) in zip(samples, samples[1:]):
+            assert a - b <= BUDGET * (tb - ta + 2), \
+                "more than %d SAs expired a tick: %s" % (BUDGET, samples)
         between = {a for _, _, _, a in samples if FEED_SAS + 1 < a < N_TUNNELS}
         assert len(between) >= 5, "the ageing was not spread over ticks: %s" % samples
         # every churned tunnel is gone (only the feeder's and the warm-up's remain)
@@ -140,3 +149,17 @@ def test_mass_ageing_keeps_capturing(net, idt_bin):
              what="ipsecDiagEspPkts = every packet sent")
     assert num(env, DROPS) == 0
     assert env.agent.poll() is None
+
+    # log lines: the churned, the feeder's and the warm-up's tunnels were
+    # discovered; the churned and (when its row is gone) the warm-up's aged out
+    warm_gone = not any(v.startswith("192.0.2.100-") for v in names.values())
+    text = env.agent_text()
+    one_new = len(re.findall(r"discovered tunnel \S+ \(index \d+\)$", text, re.M))
+    one_aged = len(re.findall(r"discovered tunnel \S+ \(index \d+\) aged out$", text, re.M))
+    sum_new = sum(int(x) for x in re.findall(r"(\d+) more tunnels discovered in the last second",
+                                               text))
+    sum_aged = sum(int(x) for x in re.findall(
+        r"(\d+) more discovered tunnels aged out in the last second", text))
+    assert one_new + sum_new == N_TUNNELS + 2, (one_new, sum_new)
+    assert one_aged + sum_aged == N_TUNNELS + warm_gone, (one_aged, sum_aged)
+    assert one_new <= 20 * 120 and one_aged <= 20 * 120, (one_new, one_aged)
