@@ -142,7 +142,7 @@ static void test_live(void **state)
     (void)state;
     struct tunnel_ids *m = tunnel_ids_create(3);
     struct idt_addr l = A("10.0.0.1"), r[7];
-    char rs[16];
+    char rs[32];
     for (int i = 1; i <= 6; i++) {
         snprintf(rs, sizeof rs, "10.0.1.%d", i);
         r[i] = A(rs);
