@@ -85,7 +85,7 @@ struct engine {
  *    ticks, X = the SAs that expire at about the same time;
  *  - a watched tunnel is visited at least every
  *    ceil(W / ENGINE_TICK_WATCH) ticks, W = the watch list's length: with
- *    up to 2048 pending or ageing tunnels, every tick as before; an idle
+ *    up to 2048 pending or ageing tunnels, every tick; an idle
  *    discovered tunnel is removed that many ticks (+ 1) after its last SA
  *    expired. */
 #define ENGINE_TICK_SA_VISITS   65536u
