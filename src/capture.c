@@ -48,6 +48,11 @@ struct capture {
     uint64_t retry_at, backoff_s;
     int open_failed_logged;
     int wake_fd;                    /* eventfd: stop or a new config */
+    /* "discovered"/"aged out" lines: one by one up to TUNNEL_LINES_PER_S a
+     * second, the rest counted and summed up once a second (a spray of
+     * sources or a mass ageing must not become a syslog flood) */
+    uint32_t new_lines, aged_lines;
+    uint64_t new_quiet, aged_quiet;
     struct state_file *state;       /* tunnel identities across restarts */
 };
 
@@ -81,6 +86,20 @@ static void open_event_log(struct capture *c)
     }
     snprintf(c->elog_path, sizeof c->elog_path, "%s", path);
     c->eng.want_ranges = 1;
+}
+
+#define TUNNEL_LINES_PER_S 20u
+
+static void tunnel_lines_summary(struct capture *c)
+{
+    if (c->new_quiet)
+        log_info("%llu more tunnels discovered in the last second (logged one by one up to %u "
+                 "a second)", (unsigned long long)c->new_quiet, TUNNEL_LINES_PER_S);
+    if (c->aged_quiet)
+        log_info("%llu more discovered tunnels aged out in the last second (logged one by one "
+                 "up to %u a second)", (unsigned long long)c->aged_quiet, TUNNEL_LINES_PER_S);
+    c->new_lines = c->aged_lines = 0;
+    c->new_quiet = c->aged_quiet = 0;
 }
 
 static void on_engine_event(void *ctx, const struct engine_event *ev)
@@ -136,10 +155,17 @@ static void on_engine_event(void *ctx, const struct engine_event *ev)
         break;
     }
     case ENGINE_EV_TUNNEL_NEW:
-        log_info("discovered tunnel %s (index %u)", ev->tunnel->name, ev->tunnel->index);
+        if (c->new_lines++ < TUNNEL_LINES_PER_S)
+            log_info("discovered tunnel %s (index %u)", ev->tunnel->name, ev->tunnel->index);
+        else
+            c->new_quiet++;
         break;
     case ENGINE_EV_TUNNEL_REMOVED:
-        log_info("discovered tunnel %s (index %u) aged out", ev->tunnel->name, ev->tunnel->index);
+        if (c->aged_lines++ < TUNNEL_LINES_PER_S)
+            log_info("discovered tunnel %s (index %u) aged out", ev->tunnel->name,
+                     ev->tunnel->index);
+        else
+            c->aged_quiet++;
         break;
     default:
         break;
@@ -319,12 +345,14 @@ static void *capture_thread(void *arg)
             read_stats(c, now);
             c->ev_real_us = idt_real_us();
             engine_tick(&c->eng, now);
+            tunnel_lines_summary(c);
             state_file_save(c->state, c->eng.tunnels, 0);
             event_log_flush(c->elog);
             publish(c, now, 0);
             next_tick = now + 1000000ULL;
         }
     }
+    tunnel_lines_summary(c);
     event_log_close(c->elog);
     c->elog = NULL;
     state_file_close(c->state, c->eng.tunnels);

@@ -1,7 +1,8 @@
 /* engine.c - per-packet analysis: parse, SA lookup, replay window, tunnel
- * totals, alert policy.  Allocation-free per packet; O(1) per packet.
- * The SA table policy (tentative SAs, eviction, the reserve of
- * configured tunnels) is described in engine.h. */
+ * totals, alert policy.  Allocation-free per packet; O(1) per packet; a
+ * tick does a fixed amount of work (engine.h).  The SA table policy
+ * (tentative SAs, eviction, the reserve of configured tunnels) is
+ * described in engine.h. */
 #include "engine.h"
 
 #include <string.h>
@@ -35,6 +36,7 @@ int engine_init(struct engine *e, const struct idt_config *cfg, uint32_t window,
     sa_table_set_reserve(e->sas, reserve_for(cfg));
     e->now_us = now_us;
     e->last_tick_us = now_us;
+    e->watch_head = e->watch_tail = ENGINE_NO_SLOT;
     return 0;
 }
 
@@ -63,6 +65,64 @@ static void on_lost_range(void *ctx, uint64_t first, uint64_t last)
     emit(rc->e, &ev);
 }
 
+/* ------------------------------------------------------------ watch list */
+
+static int needs_watch(const struct tunnel *tu)
+{
+    return alert_pending(&tu->alert) ||
+           (tu->origin == TUNNEL_DISCOVERED && tu->active_sas == 0);
+}
+
+static void watch_add(struct engine *e, struct tunnel *tu)
+{
+    if (tu->watched)
+        return;
+    uint32_t s = tunnel_table_slot(e->tunnels, tu);
+    tu->watched = 1;
+    tu->watch_next = ENGINE_NO_SLOT;
+    tu->watch_prev = e->watch_tail;
+    if (e->watch_tail != ENGINE_NO_SLOT)
+        tunnel_table_at(e->tunnels, e->watch_tail)->watch_next = s;
+    else
+        e->watch_head = s;
+    e->watch_tail = s;
+    e->watch_len++;
+}
+
+static void watch_del(struct engine *e, struct tunnel *tu)
+{
+    if (!tu->watched)
+        return;
+    if (tu->watch_prev != ENGINE_NO_SLOT)
+        tunnel_table_at(e->tunnels, tu->watch_prev)->watch_next = tu->watch_next;
+    else
+        e->watch_head = tu->watch_next;
+    if (tu->watch_next != ENGINE_NO_SLOT)
+        tunnel_table_at(e->tunnels, tu->watch_next)->watch_prev = tu->watch_prev;
+    else
+        e->watch_tail = tu->watch_prev;
+    tu->watched = 0;
+    e->watch_len--;
+}
+
+/* After the slots were renumbered (reconfigure): O(tunnels), once. */
+static void watch_rebuild(struct engine *e)
+{
+    e->watch_head = e->watch_tail = ENGINE_NO_SLOT;
+    e->watch_len = 0;
+    uint32_t n = tunnel_table_slots(e->tunnels);
+    for (uint32_t s = 0; s < n; s++) {
+        struct tunnel *tu = tunnel_table_at(e->tunnels, s);
+        if (!tu)
+            continue;
+        tu->watched = 0;
+        if (needs_watch(tu))
+            watch_add(e, tu);
+    }
+}
+
+/* ------------------------------------------------------------ packets */
+
 static void credit_lost(struct engine *e, struct tunnel *tu, const struct sa_entry *sa,
                         uint64_t lost, uint64_t ts)
 {
@@ -73,6 +133,7 @@ static void credit_lost(struct engine *e, struct tunnel *tu, const struct sa_ent
         if (e->dropping)
             tu->lost_while_dropping += lost;
         alert_add(&tu->alert, ts, 0, (uint32_t)(lost > UINT32_MAX ? UINT32_MAX : lost));
+        watch_add(e, tu);
     } else {
         tu->out.lost += lost;
     }
@@ -164,12 +225,16 @@ static void retire_sa(struct engine *e, struct sa_entry *ent, uint64_t now, int 
     if (tu) {
         credit_suspect(tu, ent, ent->rw.suspect - suspect);
         credit_lost(e, tu, ent, lost, now);
+        if (lost && ent->direction == SA_INBOUND)
+            eval_alert(e, tu, now);
         if (tu->active_sas)
             tu->active_sas--;
         if ((ent->flags & SA_F_TENTATIVE) && tu->tentative_sas)
             tu->tentative_sas--;
         if (evicted)
             tu->evicted_sas++;
+        if (needs_watch(tu))
+            watch_add(e, tu);
     }
     struct engine_event ev = { .kind = evicted ? ENGINE_EV_SA_EVICTED : ENGINE_EV_SA_EXPIRED,
                                .time_us = now, .tunnel = tu, .sa = ent };
@@ -352,31 +417,34 @@ void engine_tick(struct engine *e, uint64_t now)
 
     uint64_t idle = (uint64_t)e->cfg->sa_idle_timeout * 1000000ULL;
     if (idle) {
-        /* Budgeted incremental scan: every SA is visited within a few ticks. */
-        uint32_t budget = sa_table_count(e->sas) / 4 + 1024;
+        /* SA expiry: a cursor over the table, a fixed budget per tick */
+        uint32_t visits = ENGINE_TICK_SA_VISITS, expires = ENGINE_TICK_SA_EXPIRES;
         uint32_t cur = e->expire_cursor;
         struct sa_entry *ent = NULL;
-        while (budget-- && (ent = sa_table_next(e->sas, &cur)) != NULL) {
+        while (visits && expires && (ent = sa_table_next(e->sas, &cur)) != NULL) {
+            visits--;
             uint64_t last = (uint64_t)ent->last_seen_s * 1000000ULL;
-            if (now > last && now - last > idle)
+            if (now > last && now - last > idle) {
                 retire_sa(e, ent, now, 0);
+                expires--;
+            }
         }
         e->expire_cursor = ent ? cur : 0;
     }
-    uint32_t n = tunnel_table_slots(e->tunnels);
-    for (uint32_t s = 0; s < n; s++) {
-        struct tunnel *tu = tunnel_table_at(e->tunnels, s);
-        if (!tu)
-            continue;
+
+    /* the watch list, oldest first; those still watched go to the back */
+    uint32_t n = e->watch_len < ENGINE_TICK_WATCH ? e->watch_len : ENGINE_TICK_WATCH;
+    while (n--) {
+        struct tunnel *tu = tunnel_table_at(e->tunnels, e->watch_head);
+        watch_del(e, tu);
         eval_alert(e, tu, now);
         if (idle && tu->origin == TUNNEL_DISCOVERED && tu->active_sas == 0 &&
             now > tu->last_seen_us && now - tu->last_seen_us > idle) {
             struct engine_event ev = { .kind = ENGINE_EV_TUNNEL_REMOVED, .time_us = now, .tunnel = tu };
             emit(e, &ev);
             tunnel_table_remove(e->tunnels, tu);
-        } else {
-            /* live identities stay the most recent: never forgotten first */
-            tunnel_table_touch(e->tunnels, tu, now / 1000000ULL);
+        } else if (needs_watch(tu)) {
+            watch_add(e, tu);
         }
     }
 }
@@ -437,5 +505,6 @@ int engine_reconfigure(struct engine *e, const struct idt_config *cfg)
             sa_table_remove(e->sas, ent);
         }
     }
+    watch_rebuild(e);
     return 0;
 }

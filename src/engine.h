@@ -66,7 +66,6 @@ struct engine {
     uint64_t now_us;            /* last packet/tick time */
     uint64_t last_tick_us;
     uint32_t expire_cursor;
-    uint32_t tunnel_cursor;
     uint32_t untracked_logged;
     /* SA table pressure: evictions or refusals seen at a tick */
     int pressure;               /* 1 from such a tick until ENGINE_PRESSURE_QUIET_US without */
@@ -74,6 +73,9 @@ struct engine {
     uint64_t pressure_mark;     /* sas_evicted + untracked_sas at the last tick */
     uint64_t pressure_last_us;  /* last tick that saw new evictions or refusals */
     uint64_t pressure_sent_us;  /* last ENGINE_EV_SA_PRESSURE */
+    /* Watch list (slots, ENGINE_NO_SLOT ends it): the tunnels a tick must
+     * visit - alert_pending(), or discovered with no SA (ageing). */
+    uint32_t watch_head, watch_tail, watch_len;
 };
 
 /* SA table policy (engine.c, sa_table.h):
@@ -97,6 +99,31 @@ struct engine {
 #define ENGINE_PRESSURE_QUIET_US  60000000ULL
 #define ENGINE_PRESSURE_REPEAT_US 300000000ULL
 
+
+/* Work of one engine_tick(), whatever the number of tunnels and SAs:
+ *  - SA expiry: a cursor over the SA table visits at most
+ *    ENGINE_TICK_SA_VISITS SAs (plus a skip over at most max_sas / 64
+ *    words of its occupancy bitmap) and expires at most
+ *    ENGINE_TICK_SA_EXPIRES of them; the next tick goes on from there.
+ *  - Tunnels: at most ENGINE_TICK_WATCH tunnels of the watch list are
+ *    visited, oldest first: alert_eval() for each, and a discovered tunnel
+ *    with no SA that has been idle for more than sa_idle_timeout is
+ *    removed.  A tunnel that is neither alert_pending() nor without SAs
+ *    leaves the list (alert_eval() could not return an event for it).
+ * Delays this gives (ticks are about a second apart):
+ *  - an SA idle for more than sa_idle_timeout expires within
+ *    ceil(max_sas / ENGINE_TICK_SA_VISITS) + ceil(X / ENGINE_TICK_SA_EXPIRES)
+ *    ticks, X = the SAs that expire at about the same time;
+ *  - a watched tunnel is visited at least every
+ *    ceil(W / ENGINE_TICK_WATCH) ticks, W = the watch list's length: with
+ *    up to 2048 pending or ageing tunnels, every tick; an idle
+ *    discovered tunnel is removed that many ticks (+ 1) after its last SA
+ *    expired. */
+#define ENGINE_TICK_SA_VISITS   65536u
+#define ENGINE_TICK_SA_EXPIRES  2048u
+#define ENGINE_TICK_WATCH       2048u
+#define ENGINE_NO_SLOT          UINT32_MAX
+
 /* Create with cfg (which must outlive the engine, or be replaced with
  * engine_reconfigure).  window overrides cfg->window when non-zero. */
 int engine_init(struct engine *e, const struct idt_config *cfg, uint32_t window,
@@ -107,8 +134,10 @@ void engine_free(struct engine *e);
 void engine_packet(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *data,
                    uint32_t caplen, uint32_t wirelen);
 
-/* Periodic work (call about once a second of packet or wall time):
- * alert evaluation for every tunnel, SA expiry, discovered tunnel aging. */
+/* Periodic work (call about once a second of packet or wall time; also
+ * called by engine_packet when a second of packet time has passed): SA
+ * expiry, alert evaluation and ageing of the watched tunnels, each with
+ * the fixed budget above. */
 void engine_tick(struct engine *e, uint64_t now_us);
 
 /* Offline end of stream: count the holes still inside every window. */
