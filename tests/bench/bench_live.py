@@ -28,7 +28,7 @@ import time
 import bench_snmp
 import espgen
 from benchlib import (BIN, KEEP, OID_CAPTURED, OID_DROPS, Netns, Snmp, Tcpdump, capture_filter,
-                      daemon_config, log, machine, median, proc_cpu_ns, rate_name, replay,
+                      daemon_config, log, median, proc_cpu_ns, rate_name, replay,
                       softirqd_cpu, system_cpu, wait_settled)
 
 RUNS = max(1, int(os.environ.get("IDT_BENCH_LIVE_RUNS", "3")))
@@ -319,7 +319,6 @@ def part_syscpu(ns, snmp, pcap, rows, notes):
 def run(parts, tmp_parent=None):
     """Runs the selected live parts; returns (rows, notes)."""
     rows, notes = [], []
-    ncpu, model, kernel = machine()
     log("binary: %s; capture filter (src/capture_filter.c): %s" % (BIN, capture_filter()))
     tmp = tempfile.mkdtemp(prefix="idt-bench-live-", dir=tmp_parent)
     snmp = None

@@ -6,7 +6,6 @@ and the per-SA capture writer.  No measurement policy lives here.
 """
 
 import os
-import platform
 import re
 import signal
 import struct
@@ -46,20 +45,6 @@ def log(msg=""):
     print(msg, flush=True)
 
 
-def machine():
-    """(CPUs usable, CPU model, kernel release)."""
-    model = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return len(os.sched_getaffinity(0)), model, platform.release()
-
-
 def pct(vals, p):
     v = sorted(vals)
     if not v:
@@ -75,14 +60,6 @@ def median(vals):
 
 # --------------------------------------------------------------------------
 # CPU and memory counters
-
-
-def proc_cpu(pid):
-    """utime+stime (seconds) of the whole process, all threads."""
-    with open("/proc/%d/stat" % pid) as f:
-        s = f.read()
-    fields = s[s.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def proc_cpu_ns(pid):
