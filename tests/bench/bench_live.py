@@ -259,6 +259,12 @@ def part_syscpu(ns, snmp, pcap, rows, notes):
             log(fmt_run("%s (rotation %d)" % (who, i + 1), r))
             res[who].append(r)
     bg1 = background_cpu()
+    syscpu_rows(res, bg0, bg1, rows, notes)
+
+
+def syscpu_rows(res, bg0, bg1, rows, notes):
+    """The syscpu rows from the runs of part_syscpu ({who: [run]}, runs
+    paired by index) and the background CPU (s/s) before and after."""
     alone = {k: [r[k] / r["sent"] * 1e6 for r in res["none"]] for k in ("tasks", "sys")}
     d = {}          # (who, measure) -> per-rotation values
     for who in ("ours", "tcpdump"):
@@ -278,7 +284,8 @@ def part_syscpu(ns, snmp, pcap, rows, notes):
     slow = [r["pps"] for v in res.values() for r in v if r["pps"] < 0.95 * SYS_RATE]
     if slow:
         notes.append("syscpu: %d of %d replays fell short of %s (slowest %.0f pps): the machine "
-                     "was too busy for this part" % (len(slow), 3 * SYS_REPS, rate_name(SYS_RATE),
+                     "was too busy for this part" % (len(slow), sum(map(len, res.values())),
+                                                     rate_name(SYS_RATE),
                                                      min(slow)))
     rows.append(("CPU per packet, replay alone at %s, us (median of %d; min..max): tasks involved "
                  "(tcpreplay incl. the softirq it runs, ksoftirqd) / all cores from /proc/stat"
