@@ -6,7 +6,9 @@ the tracked conf/prometheus/snmp.yml.  In a network namespace with a veth
 pair vA <-> vB (tests/integration/test_bounds.py: Net) a real snmpd with our
 subagent behind it captures on vB, and the real prometheus-snmp-exporter,
 listening on 127.0.0.1 of that namespace with the generated snmp.yml,
-scrapes it.  tcpreplay sends a hand-built loss burst on vA.
+scrapes it, through the views of conf/snmpd.conf.example with a community
+of its own (set in a copy of snmp.yml, as README.md tells an operator).
+tcpreplay sends a hand-built loss burst on vA.
 
 Expected values come from how the burst is built: sequence numbers 1..300
 of one inbound SA without 101..137, so 263 received and 37 lost (the holes
@@ -28,10 +30,13 @@ import urllib.parse
 
 import pytest
 
-from snmpenv import SRCDIR, sh, wait_for
+from snmpenv import SRCDIR, SnmpEnv, sh, wait_for
 from test_bounds import Net, warm_up
 
 KIT = SRCDIR / "conf" / "prometheus"
+# the exporter reads through the views of conf/snmpd.conf.example, with a
+# community of the site's own (README.md: "Prometheus")
+COMMUNITY = "nms-read"
 
 CONF_IDX = 7
 CONF_NAME = "hq-branch"
@@ -176,9 +181,19 @@ def test_exporter_scrapes_loss_burst(net, idt_bin, workdir):
             "loss: { window = 64; alert_lost = 10; alert_interval = 300; };\n"
             'tunnels = ( { name = "%s"; index = %d; local = "%s"; remote = "%s"; } );\n'
             % (CONF_NAME, CONF_IDX, CONF_L, CONF_R))
-    env = net.start_snmp(idt_bin, conf)
+    views = [l for l in (SRCDIR / "conf" / "snmpd.conf.example").read_text().splitlines()
+             if l.startswith("view ")]
+    assert views, "no view lines in conf/snmpd.conf.example"
+    env = net.env = SnmpEnv(net.dir / "snmp", idt_bin, conf, netns=net.ns, traps=False,
+                            extra_snmpd_conf="\n".join(views) + "\nrocommunity %s 127.0.0.1 "
+                            "-V systemview\n" % COMMUNITY)
+    env.__enter__()
     warm_up(net, env)
-    exp = Exporter(net, gen)
+    site = workdir / "snmp-site.yml"
+    text = gen.read_text()
+    assert text.count("community: public") == 2
+    site.write_text(text.replace("community: public", "community: " + COMMUNITY))
+    exp = Exporter(net, site)
     try:
         before = exp.scrape("ipsecdiag", env.port)
         s0 = parse_exposition(before)
@@ -275,7 +290,7 @@ def test_exporter_scrapes_loss_burst(net, idt_bin, workdir):
     # Without the subagent snmpd still answers: only sysUpTime is scraped,
     # and IpsecDiagSubagentMissing fires after 5 minutes.
     assert env.stop_agent() == 0
-    exp = Exporter(net, gen)
+    exp = Exporter(net, site)
     try:
         gone = exp.scrape("ipsecdiag", env.port)
     finally:
