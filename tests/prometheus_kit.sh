@@ -5,7 +5,9 @@
 #     (promtool check rules, promtool test rules ipsecdiag-rules.test.yml);
 #  2. the tracked snmp.yml is what regen.sh makes from generator.yml and the
 #     MIB now (generated into a temporary directory, compared byte for byte);
-#  3. prometheus-snmp-exporter accepts snmp.yml (--dry-run);
+#  3. prometheus-snmp-exporter accepts snmp.yml (--dry-run), and promtool
+#     accepts the Prometheus configuration README.md gives (the yaml block
+#     of its section "Prometheus", with the rules file of the kit);
 #  4. every enumerated object (INTEGER {...}, TruthValue) that snmp.yml
 #     exports is mapped to its names (EnumAsStateSet or EnumAsInfo), and
 #     neither a read-write object (the MTU discovery triggers) nor an
@@ -48,6 +50,22 @@ fi
 # 3. the exporter loads it
 prometheus-snmp-exporter --dry-run --config.file="$kit/snmp.yml" >"$tmp/dry" 2>&1 \
     || { cat "$tmp/dry"; err "prometheus-snmp-exporter rejects conf/prometheus/snmp.yml"; }
+
+python3 - "$top/README.md" "$kit/ipsecdiag-rules.yml" "$tmp/prometheus.yml" <<'EOF' || fail=1
+import os, re, sys
+readme = open(sys.argv[1]).read()
+sec = readme.split("\n## Prometheus\n", 1)
+blocks = re.findall(r"```yaml\n(.*?)```", sec[1].split("\n## ", 1)[0], re.S) if len(sec) == 2 else []
+if len(blocks) != 1:
+    print("FAIL: README.md: expected one yaml block in the section Prometheus, found %d" % len(blocks))
+    sys.exit(1)
+rules = os.path.abspath(sys.argv[2])
+open(sys.argv[3], "w").write(blocks[0].replace("  - ipsecdiag-rules.yml", "  - " + rules))
+EOF
+if [ -f "$tmp/prometheus.yml" ]; then
+    promtool check config "$tmp/prometheus.yml" >"$tmp/cfg" 2>&1 \
+        || { cat "$tmp/cfg"; err "promtool rejects the Prometheus configuration of README.md"; }
+fi
 
 # 4. enums mapped, triggers not exported
 python3 - "$top/mibs/IPSECDIAG-MIB.txt" "$kit/snmp.yml" <<'EOF' || fail=1
