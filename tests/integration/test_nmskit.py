@@ -25,7 +25,6 @@ exporter really produces.
 import re
 import shutil
 import subprocess
-import time
 import urllib.parse
 
 import pytest
