@@ -7,6 +7,7 @@ PKGS="build-essential autoconf automake libtool pkg-config
  libpcap-dev libconfig-dev libcmocka-dev libsystemd-dev libcap-dev
  python3 python3-pytest tshark tcpreplay tcpdump iproute2 nftables
  strongswan-charon strongswan-swanctl libcharon-extra-plugins
+ prometheus prometheus-snmp-exporter python3-yaml
  iputils-ping time faketime logrotate clang libclang-rt-14-dev valgrind cppcheck clang-tidy groff-base man-db systemd"
 missing=""
 for p in $PKGS; do
