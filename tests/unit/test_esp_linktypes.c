@@ -18,37 +18,9 @@
 #include <cmocka.h>
 
 #include "esp_parse.h"
+#include "frame_builder.h"
 
 /* ------------------------------------------------------------ builders */
-
-struct fb {
-    uint8_t b[512];
-    size_t n;
-};
-
-static void fb_init(struct fb *f)
-{
-    memset(f->b, 0, sizeof f->b);
-    f->n = 0;
-}
-
-static void put8(struct fb *f, unsigned v)
-{
-    assert_true(f->n < sizeof f->b);
-    f->b[f->n++] = (uint8_t)v;
-}
-
-static void put16(struct fb *f, unsigned v)
-{
-    put8(f, (v >> 8) & 0xff);
-    put8(f, v & 0xff);
-}
-
-static void put32(struct fb *f, uint32_t v)
-{
-    put16(f, (v >> 16) & 0xffff);
-    put16(f, v & 0xffff);
-}
 
 /* 32-bit value, least significant byte first (a little-endian host). */
 static void put32le(struct fb *f, uint32_t v)
@@ -57,18 +29,6 @@ static void put32le(struct fb *f, uint32_t v)
     put8(f, (v >> 8) & 0xff);
     put8(f, (v >> 16) & 0xff);
     put8(f, (v >> 24) & 0xff);
-}
-
-static void putmem(struct fb *f, const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        put8(f, p[i]);
-}
-
-static void putfill(struct fb *f, unsigned v, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        put8(f, v);
 }
 
 static const uint8_t V4SRC[4] = { 192, 0, 2, 1 };
@@ -105,29 +65,6 @@ static void ip6(struct fb *f, unsigned plen, unsigned nh)
     putmem(f, V6DST, 16);
 }
 
-/* Hop-by-hop / routing / destination options: (len+1)*8 bytes. */
-static void ext6(struct fb *f, unsigned nh, unsigned len)
-{
-    put8(f, nh);
-    put8(f, len);
-    putfill(f, 0, (len + 1) * 8 - 2);
-}
-
-static void udp(struct fb *f, unsigned sport, unsigned dport, unsigned len)
-{
-    put16(f, sport);
-    put16(f, dport);
-    put16(f, len);
-    put16(f, 0);
-}
-
-static void esp(struct fb *f, uint32_t spi, uint32_t seq, size_t payload_len)
-{
-    put32(f, spi);
-    put32(f, seq);
-    putfill(f, 0xa5, payload_len);
-}
-
 /* The payloads every link type below carries, with their hand-computed
  * figures:
  *   P4     IPv4 / ESP:          20 + 8 + 12 = 40 bytes, SPI 0x1001, seq 7
@@ -156,21 +93,6 @@ static void payload(struct fb *f, enum payload p)
 }
 
 /* ------------------------------------------------------------ checks */
-
-static enum esp_verdict parse(int dlt, const uint8_t *b, uint32_t caplen,
-                              uint32_t wirelen, struct esp_pkt *o,
-                              enum esp_reason *r)
-{
-    uint8_t *copy = malloc(caplen ? caplen : 1);
-    enum esp_verdict v;
-
-    assert_non_null(copy);
-    if (caplen)
-        memcpy(copy, b, caplen);
-    v = esp_parse(dlt, copy, caplen, wirelen, o, r);
-    free(copy);
-    return v;
-}
 
 /* The whole frame f parses as payload p. */
 static void expect_payload(int dlt, const struct fb *f, enum payload p)
@@ -213,16 +135,6 @@ static void expect_payload(int dlt, const struct fb *f, enum payload p)
         assert_memory_equal(o.dst, V6DST, 16);
         break;
     }
-}
-
-static void expect_v(int dlt, const struct fb *f, uint32_t caplen,
-                     uint32_t wirelen, enum esp_verdict v, enum esp_reason reason)
-{
-    struct esp_pkt o;
-    enum esp_reason r = (enum esp_reason)99;
-
-    assert_int_equal(parse(dlt, f->b, caplen, wirelen, &o, &r), v);
-    assert_int_equal(r, reason);
 }
 
 #define ALL(f) (uint32_t)(f).n, (uint32_t)(f).n

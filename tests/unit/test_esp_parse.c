@@ -16,49 +16,9 @@
 #include <cmocka.h>
 
 #include "esp_parse.h"
+#include "frame_builder.h"
 
 /* ------------------------------------------------------------ builders */
-
-struct fb {
-    uint8_t b[1024];
-    size_t n;
-};
-
-static void fb_init(struct fb *f)
-{
-    memset(f->b, 0, sizeof f->b);
-    f->n = 0;
-}
-
-static void put8(struct fb *f, unsigned v)
-{
-    assert_true(f->n < sizeof f->b);
-    f->b[f->n++] = (uint8_t)v;
-}
-
-static void put16(struct fb *f, unsigned v)
-{
-    put8(f, (v >> 8) & 0xff);
-    put8(f, v & 0xff);
-}
-
-static void put32(struct fb *f, uint32_t v)
-{
-    put16(f, (v >> 16) & 0xffff);
-    put16(f, v & 0xffff);
-}
-
-static void putmem(struct fb *f, const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        put8(f, p[i]);
-}
-
-static void putfill(struct fb *f, unsigned v, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        put8(f, v);
-}
 
 static const uint8_t MAC_DST[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 static const uint8_t MAC_SRC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
@@ -142,14 +102,6 @@ static void ip6(struct fb *f, unsigned plen, unsigned nh)
     putmem(f, V6DST, 16);
 }
 
-/* Hop-by-hop / routing / destination options: (len+1)*8 bytes. */
-static void ext6(struct fb *f, unsigned nh, unsigned len)
-{
-    put8(f, nh);
-    put8(f, len);
-    putfill(f, 0, (len + 1) * 8 - 2);
-}
-
 /* IPv6 fragment header: offset in 8-octet units, M flag. */
 static void frag6(struct fb *f, unsigned nh, unsigned offset8, unsigned m)
 {
@@ -171,40 +123,7 @@ static void ah(struct fb *f, unsigned nh, unsigned len)
     putfill(f, 0, (len + 2) * 4 - 12);
 }
 
-static void udp(struct fb *f, unsigned sport, unsigned dport, unsigned len)
-{
-    put16(f, sport);
-    put16(f, dport);
-    put16(f, len);
-    put16(f, 0);
-}
-
-/* ESP header followed by payload_len bytes of (fake) ciphertext. */
-static void esp(struct fb *f, uint32_t spi, uint32_t seq, size_t payload_len)
-{
-    put32(f, spi);
-    put32(f, seq);
-    putfill(f, 0xa5, payload_len);
-}
-
 /* ------------------------------------------------------------ checks */
-
-/* Parse a copy of the first caplen bytes held in a buffer of exactly
- * caplen bytes. */
-static enum esp_verdict parse(int dlt, const uint8_t *b, uint32_t caplen,
-                              uint32_t wirelen, struct esp_pkt *o,
-                              enum esp_reason *r)
-{
-    uint8_t *copy = malloc(caplen ? caplen : 1);
-    enum esp_verdict v;
-
-    assert_non_null(copy);
-    if (caplen)
-        memcpy(copy, b, caplen);
-    v = esp_parse(dlt, copy, caplen, wirelen, o, r);
-    free(copy);
-    return v;
-}
 
 static void expect_ok(int dlt, const struct fb *f, uint32_t caplen,
                       uint32_t wirelen, unsigned family, unsigned encap,
@@ -231,16 +150,6 @@ static void expect_ok(int dlt, const struct fb *f, uint32_t caplen,
         assert_memory_equal(o.src, V6SRC, 16);
         assert_memory_equal(o.dst, V6DST, 16);
     }
-}
-
-static void expect_v(int dlt, const struct fb *f, uint32_t caplen,
-                     uint32_t wirelen, enum esp_verdict v, enum esp_reason reason)
-{
-    struct esp_pkt o;
-    enum esp_reason r = (enum esp_reason)99;
-
-    assert_int_equal(parse(dlt, f->b, caplen, wirelen, &o, &r), v);
-    assert_int_equal(r, reason);
 }
 
 #define ALL(f) (uint32_t)(f).n, (uint32_t)(f).n
