@@ -436,14 +436,20 @@ class Net:
                            src_mac=self.mac_a, gap_us=gap_us)
 
 
-@pytest.fixture
-def net(workdir):
-    n = Net(workdir)
-    try:
-        n.up()
-        yield n
-    finally:
-        n.down()
+def net_fixture(tag):
+    """A pytest fixture `net`: a Net with namespace tag `tag`, up for the test."""
+    @pytest.fixture
+    def net(workdir):
+        n = Net(workdir, tag=tag)
+        try:
+            n.up()
+            yield n
+        finally:
+            n.down()
+    return net
+
+
+net = net_fixture("idtb")
 
 
 def esp_pkts(env):

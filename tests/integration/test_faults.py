@@ -30,7 +30,7 @@ import pytest
 
 from snmpenv import ROOT, wait_for
 import live_helpers as H
-from test_bounds import Net, warm_up
+from test_bounds import Net, warm_up, net_fixture
 
 CONF_IDX = 1
 CONF_L, CONF_R = "192.0.2.1", "192.0.2.2"
@@ -45,14 +45,7 @@ def base_config(extra="", tunnels=None, ping=2):
             "tunnels = (\n  %s\n);\n" % (ping, extra, ",\n  ".join(tunnels)))
 
 
-@pytest.fixture
-def net(workdir):
-    n = Net(workdir, tag="idtf")
-    try:
-        n.up()
-        yield n
-    finally:
-        n.down()
+net = net_fixture("idtf")
 
 
 def replay_seqs(net, name, seqs, spi=SPI_IN, src=CONF_R, dst=CONF_L):

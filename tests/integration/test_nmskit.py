@@ -30,7 +30,7 @@ import urllib.parse
 import pytest
 
 from snmpenv import SRCDIR, SnmpEnv, sh, wait_for
-from test_bounds import Net, warm_up
+from test_bounds import Net, warm_up, net_fixture
 
 KIT = SRCDIR / "conf" / "prometheus"
 # the exporter reads through the views of conf/snmpd.conf.example, with a
@@ -58,14 +58,7 @@ def tools_present():
                         "(.ci/deps.sh)" % t, pytrace=False)
 
 
-@pytest.fixture
-def net(workdir):
-    n = Net(workdir, tag="idtn")
-    try:
-        n.up()
-        yield n
-    finally:
-        n.down()
+net = net_fixture("idtn")
 
 
 def parse_exposition(text):

@@ -20,7 +20,7 @@ import pytest
 
 from snmpenv import wait_for
 import live_helpers as H
-from test_bounds import Net, warm_up
+from test_bounds import Net, warm_up, net_fixture
 from test_bounds import espgen
 
 W = 64
@@ -28,14 +28,7 @@ SPOOF = (1, "spoofed", "192.0.2.1", "192.0.2.2", 0x5B00F101)
 CLEAN = (2, "clean", "192.0.2.3", "192.0.2.4", 0x5B00F102)
 
 
-@pytest.fixture
-def net(workdir):
-    n = Net(workdir, tag="idts")
-    try:
-        n.up()
-        yield n
-    finally:
-        n.down()
+net = net_fixture("idts")
 
 
 def test_spoofed_far_jumps_live(net, idt_bin):

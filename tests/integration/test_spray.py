@@ -32,7 +32,7 @@ import pytest
 from snmpenv import SnmpEnv, ROOT, wait_for
 import live_helpers as H
 from test_bounds import (PCAP_HDR, BASE_TS, US, A4, B4, SPI_OFF, esp_frame, record, run_offline,
-                         Net, esp_pkts, warm_up)
+                         Net, esp_pkts, warm_up, net_fixture)
 
 MAX_SAS = 65536                 # loss.max_sas default (config.c)
 N_SPRAY = 70_000
@@ -251,14 +251,7 @@ TRAP_PRESSURE = H.NOTIF + ".6"
 TRUE, FALSE = 1, 2
 
 
-@pytest.fixture
-def net(workdir):
-    n = Net(workdir, tag="idts")
-    try:
-        n.up()
-        yield n
-    finally:
-        n.down()
+net = net_fixture("idts")
 
 
 def start_with_traps(net, idt_bin, conf):

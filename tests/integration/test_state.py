@@ -28,7 +28,7 @@ import pytest
 
 from snmpenv import wait_for
 import live_helpers as H
-from test_bounds import Net, warm_up, one_sa_pcap, PCAP_HDR, record, BASE_TS
+from test_bounds import Net, warm_up, one_sa_pcap, PCAP_HDR, record, BASE_TS, net_fixture
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gen"))
 import espgen  # noqa: E402
@@ -99,14 +99,7 @@ def state_lines(env):
     return [ln for ln in env.agent_text().splitlines() if "state file" in ln or "state.dir" in ln]
 
 
-@pytest.fixture
-def net(workdir):
-    n = Net(workdir, tag="idts")
-    try:
-        n.up()
-        yield n
-    finally:
-        n.down()
+net = net_fixture("idts")
 
 
 def test_identities_survive_restart_in_any_order(net, idt_bin):

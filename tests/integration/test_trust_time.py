@@ -27,7 +27,7 @@ import pytest
 
 from snmpenv import ROOT, wait_for
 import live_helpers as H
-from test_bounds import Net, warm_up
+from test_bounds import Net, warm_up, net_fixture
 
 SYSUPTIME = ".1.3.6.1.2.1.1.3.0"
 COUNTER_DISC = ROOT + ".1.1.12.0"        # ipsecDiagCounterDiscontinuityTime
@@ -46,14 +46,7 @@ def config(extra="", ping=2, capture=""):
             % (ping, capture, extra, CONF_IDX, CONF_L, CONF_R))
 
 
-@pytest.fixture
-def net(workdir):
-    n = Net(workdir, tag="idtt")
-    try:
-        n.up()
-        yield n
-    finally:
-        n.down()
+net = net_fixture("idtt")
 
 
 def uptime(env):
