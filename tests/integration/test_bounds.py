@@ -467,6 +467,18 @@ def warm_up(net, env, spi=0x3A000001, src="192.0.2.200", dst="192.0.2.100"):
         v = esp_pkts(env)
         return isinstance(v, int) and v >= 3
     wait_for(seen, 20, step=0.5, what="the capture to see packets on vB")
+    # a replay sent just before the check may not be in the snapshot yet
+    # (published about once a second): wait until two reads 1.2 s apart agree
+    last = [esp_pkts(env)]
+
+    def settled():
+        time.sleep(1.2)
+        v = esp_pkts(env)
+        same = v == last[0]
+        last[0] = v
+        return same
+    wait_for(settled, 10, step=0, what="ipsecDiagEspPkts to settle after the warm-up")
+    return last[0]
 
 
 CONF_IDX = 1

@@ -422,7 +422,9 @@ def test_live_mtu_cli_trap(lab_factory, workdir, idt_bin):
                     "127.0.0.1:%d" % env.port, "gw1-gw2", check=False,
                     env=dict(env.env))
         assert p.returncode == 0, p.stdout + p.stderr
-        assert "MTU discovery started on tunnel gw1-gw2" in p.stdout
+        assert "mtu discovery started on tunnel gw1-gw2" in p.stdout
+        # the CLI waits for the result and prints it
+        assert "mtu discovered on tunnel gw1-gw2: mtu=%d" % expect in p.stdout, p.stdout
         st, mtu, _ = H.wait_mtu_done(env, 1, before)
         assert (st, mtu) == (H.MTU_SUCCEEDED, expect)
         done = H.wait_until(lambda: H.traps_of(env, H.TRAP_MTU_COMPLETED), 5,
