@@ -230,7 +230,10 @@ void config_defaults(struct idt_config *c)
     c->alert_interval = 60;
     c->alert_ppm = 0;
     c->alert_repeat = 0;
+    c->alert_min_pkts = 100;
     c->sa_idle_timeout = 600;
+    c->idle_timeout = 300;
+    c->discovered_idle_alerts = 0;
     c->max_sas = 65536;
     c->max_tunnels = 4096;
     c->facility = LOG_DAEMON;
@@ -268,6 +271,8 @@ static void tunnel_defaults(struct idt_tunnel_conf *t)
     t->alert_interval = -1;
     t->alert_ppm = -1;
     t->alerts = 1;
+    t->idle_timeout = -1;
+    t->idle_alerts = 1;
     t->mtu.enabled = 0;
     t->mtu.min = 576;
     t->mtu.max = 1500;
@@ -583,8 +588,10 @@ static int parse_capture(struct ctx *x, const config_setting_t *g, struct idt_co
 static int parse_loss(struct ctx *x, const config_setting_t *g, struct idt_config *c)
 {
     static const char *const known[] = {"window", "alert_lost", "alert_interval",
-                                        "alert_ppm", "alert_repeat", "sa_idle_timeout",
-                                        "max_sas", "max_tunnels", "event_log", NULL};
+                                        "alert_ppm", "alert_repeat", "alert_min_pkts",
+                                        "sa_idle_timeout", "idle_timeout",
+                                        "discovered_idle_alerts", "max_sas", "max_tunnels",
+                                        "event_log", NULL};
     char path[128];
     for (int i = 0; i < config_setting_length(g); i++) {
         const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
@@ -601,6 +608,12 @@ static int parse_loss(struct ctx *x, const config_setting_t *g, struct idt_confi
             r = get_u32(x, s, path, 0, 1000000, &c->alert_ppm);
         else if (strcmp(n, "alert_repeat") == 0)
             r = get_u32(x, s, path, 0, 604800, &c->alert_repeat);
+        else if (strcmp(n, "alert_min_pkts") == 0)
+            r = get_u32(x, s, path, 0, 2147483648LL, &c->alert_min_pkts);
+        else if (strcmp(n, "idle_timeout") == 0)
+            r = get_u32(x, s, path, 0, 604800, &c->idle_timeout);
+        else if (strcmp(n, "discovered_idle_alerts") == 0)
+            r = get_bool(x, s, path, &c->discovered_idle_alerts);
         else if (strcmp(n, "sa_idle_timeout") == 0)
             r = get_u32(x, s, path, 10, 604800, &c->sa_idle_timeout);
         else if (strcmp(n, "max_sas") == 0)
@@ -791,8 +804,8 @@ static int parse_tunnel(struct ctx *x, const config_setting_t *g, size_t pos,
                         struct idt_config *c, struct tunnel_lines *lines)
 {
     static const char *const known[] = {"name", "index", "local", "remote", "alert_lost",
-                                        "alert_interval", "alert_ppm", "alerts", "mtu",
-                                        NULL};
+                                        "alert_interval", "alert_ppm", "alerts",
+                                        "idle_timeout", "idle_alerts", "mtu", NULL};
     struct idt_tunnel_conf *t = &c->tunnels[pos];
     struct tunnel_lines *ln = &lines[pos];
     char tpath[48], path[128];
@@ -858,6 +871,11 @@ static int parse_tunnel(struct ctx *x, const config_setting_t *g, size_t pos,
                 t->alert_ppm = v;
         } else if (strcmp(n, "alerts") == 0) {
             r = get_bool(x, s, path, &t->alerts);
+        } else if (strcmp(n, "idle_timeout") == 0) {
+            if ((r = get_int(x, s, path, 0, 604800, &v)) == 0)
+                t->idle_timeout = v;
+        } else if (strcmp(n, "idle_alerts") == 0) {
+            r = get_bool(x, s, path, &t->idle_alerts);
         } else if (strcmp(n, "mtu") == 0) {
             if ((r = want_group(x, s, path)) == 0)
                 r = parse_mtu(x, s, tpath, &t->mtu);
@@ -1549,7 +1567,10 @@ void config_print(const struct idt_config *c, FILE *out)
     print_kv_int(out, "  ", "alert_interval", c->alert_interval);
     print_kv_int(out, "  ", "alert_ppm", c->alert_ppm);
     print_kv_int(out, "  ", "alert_repeat", c->alert_repeat);
+    print_kv_int(out, "  ", "alert_min_pkts", c->alert_min_pkts);
     print_kv_int(out, "  ", "sa_idle_timeout", c->sa_idle_timeout);
+    print_kv_int(out, "  ", "idle_timeout", c->idle_timeout);
+    fprintf(out, "  discovered_idle_alerts = %s;\n", c->discovered_idle_alerts ? "true" : "false");
     print_kv_int(out, "  ", "max_sas", c->max_sas);
     print_kv_int(out, "  ", "max_tunnels", c->max_tunnels);
     print_kv_str(out, "  ", "event_log", c->event_log);
@@ -1575,6 +1596,9 @@ void config_print(const struct idt_config *c, FILE *out)
         if (t->alert_ppm >= 0)
             print_kv_int(out, "    ", "alert_ppm", t->alert_ppm);
         fprintf(out, "    alerts = %s;\n", t->alerts ? "true" : "false");
+        if (t->idle_timeout >= 0)
+            print_kv_int(out, "    ", "idle_timeout", t->idle_timeout);
+        fprintf(out, "    idle_alerts = %s;\n", t->idle_alerts ? "true" : "false");
         if (t->mtu.enabled) {
             const struct idt_mtu_conf *m = &t->mtu;
             fputs("    mtu: {\n", out);

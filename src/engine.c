@@ -71,8 +71,9 @@ static void credit_lost(struct engine *e, struct tunnel *tu, const struct sa_ent
     if (sa->direction == SA_INBOUND) {
         tu->in.lost += lost;
         if (e->dropping)
-            tu->lost_while_dropping += lost;
-        alert_add(&tu->alert, ts, 0, (uint32_t)(lost > UINT32_MAX ? UINT32_MAX : lost));
+            tu->lost_while_dropping += lost;    /* not an alarm: engine.h */
+        else
+            alert_add(&tu->alert, ts, 0, (uint32_t)(lost > UINT32_MAX ? UINT32_MAX : lost));
     } else {
         tu->out.lost += lost;
     }
@@ -146,6 +147,7 @@ static struct tunnel *attach(struct engine *e, struct sa_entry *ent, struct tunn
     if (ent->flags & SA_F_TENTATIVE)
         tu->tentative_sas++;
     tu->sas_seen++;
+    tu->newest_sa_us = ts;
     return tu;
 }
 
@@ -282,7 +284,9 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
         tu = tunnel_table_at(e->tunnels, ent->tunnel);
     }
     ent->last_seen_s = (uint32_t)(ts / 1000000ULL);
+    ent->octets += p.ip_len;
     tu->last_seen_us = ts;
+    tu->state = TUNNEL_ACTIVE;          /* announced at the next tick */
 
     uint64_t lost = 0, s64 = 0, high0 = ent->rw.high;
     enum rw_kind kind;
@@ -304,6 +308,7 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
     }
     struct loss_counts *c = ent->direction == SA_INBOUND ? &tu->in : &tu->out;
     c->received++;
+    c->octets += p.ip_len;
     c->late += ent->rw.late - late0;
     c->duplicate += ent->rw.duplicate - dup0;
     c->reordered += ent->rw.reordered - reo0;
@@ -321,6 +326,53 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
     } else {
         credit_lost(e, tu, ent, lost, ts);
     }
+}
+
+/* Tunnel state (engine.h): the token bucket of the announcements. */
+static void refill_state_tokens(struct engine *e, uint64_t now)
+{
+    if (!e->state_refill_us) {
+        e->state_refill_us = now;
+        e->state_tokens = ENGINE_STATE_BURST;
+        return;
+    }
+    if (now <= e->state_refill_us)
+        return;
+    uint64_t secs = (now - e->state_refill_us) / 1000000ULL;
+    if (!secs)
+        return;
+    uint64_t t = e->state_tokens + secs * ENGINE_STATE_RATE;
+    e->state_tokens = t > ENGINE_STATE_BURST ? ENGINE_STATE_BURST : (uint32_t)t;
+    e->state_refill_us += secs * 1000000ULL;
+}
+
+/* Idle detection and the announcement of a changed state.  Returns 0 if
+ * an announcement is due but has no token (it waits), else 1. */
+static int tick_state(struct engine *e, struct tunnel *tu, uint64_t now)
+{
+    uint64_t idle = (uint64_t)tunnel_idle_timeout(e->cfg, tu) * 1000000ULL;
+    if (tu->state == TUNNEL_ACTIVE && idle && now > tu->last_seen_us &&
+        now - tu->last_seen_us >= idle)
+        tu->state = TUNNEL_IDLE;
+    else if (tu->state == TUNNEL_IDLE && !idle)
+        tu->state = tu->notified_state = TUNNEL_ACTIVE;     /* turned off: silently */
+    if (tu->state == tu->notified_state)
+        return 1;
+    if (!tunnel_idle_alerts(e->cfg, tu)) {
+        tu->notified_state = tu->state;
+        return 1;
+    }
+    if (!e->state_tokens) {
+        e->st.state_deferred++;
+        return 0;
+    }
+    e->state_tokens--;
+    tu->notified_state = tu->state;
+    struct engine_event ev = { .kind = tu->state == TUNNEL_IDLE ? ENGINE_EV_TUNNEL_IDLE
+                                                               : ENGINE_EV_TUNNEL_ACTIVE,
+                               .time_us = now, .tunnel = tu };
+    emit(e, &ev);
+    return 1;
 }
 
 /* SA table pressure (engine.h): evictions or refusals since the last tick. */
@@ -363,12 +415,20 @@ void engine_tick(struct engine *e, uint64_t now)
         }
         e->expire_cursor = ent ? cur : 0;
     }
+    refill_state_tokens(e, now);
     uint32_t n = tunnel_table_slots(e->tunnels);
-    for (uint32_t s = 0; s < n; s++) {
+    uint32_t start = e->state_cursor < n ? e->state_cursor : 0, next = start;
+    int stopped = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t s = start + i < n ? start + i : start + i - n;
         struct tunnel *tu = tunnel_table_at(e->tunnels, s);
         if (!tu)
             continue;
         eval_alert(e, tu, now);
+        if (!tick_state(e, tu, now) && !stopped) {
+            stopped = 1;        /* out of tokens: the next scan starts here */
+            next = s;
+        }
         if (idle && tu->origin == TUNNEL_DISCOVERED && tu->active_sas == 0 &&
             now > tu->last_seen_us && now - tu->last_seen_us > idle) {
             struct engine_event ev = { .kind = ENGINE_EV_TUNNEL_REMOVED, .time_us = now, .tunnel = tu };
@@ -379,6 +439,7 @@ void engine_tick(struct engine *e, uint64_t now)
             tunnel_table_touch(e->tunnels, tu, now / 1000000ULL);
         }
     }
+    e->state_cursor = next;
 }
 
 void engine_finish(struct engine *e)

@@ -23,6 +23,7 @@ struct engine_stats {
     uint64_t pcap_drops;        /* set by the capture shell */
     uint64_t sas_expired;
     uint64_t sas_evicted;       /* tentative SAs evicted to admit new ones */
+    uint64_t state_deferred;    /* tunnel state announcements postponed by the pacing */
 };
 
 enum engine_event_kind {
@@ -36,6 +37,8 @@ enum engine_event_kind {
     ENGINE_EV_TUNNEL_REMOVED,
     ENGINE_EV_SA_EVICTED,       /* a tentative SA gave way to a new one */
     ENGINE_EV_SA_PRESSURE,      /* the SA table is under pressure (rate-limited) */
+    ENGINE_EV_TUNNEL_IDLE,      /* announce: the tunnel went idle (paced, see below) */
+    ENGINE_EV_TUNNEL_ACTIVE,    /* announce: the tunnel carries ESP again (or for the first time) */
 };
 
 struct engine_event {
@@ -74,6 +77,10 @@ struct engine {
     uint64_t pressure_mark;     /* sas_evicted + untracked_sas at the last tick */
     uint64_t pressure_last_us;  /* last tick that saw new evictions or refusals */
     uint64_t pressure_sent_us;  /* last ENGINE_EV_SA_PRESSURE */
+    /* tunnel state announcements (pacing, below) */
+    uint32_t state_tokens;
+    uint64_t state_refill_us;   /* time the tokens were last topped up */
+    uint32_t state_cursor;      /* slot the next tick's scan starts at */
 };
 
 /* SA table policy (engine.c, sa_table.h):
@@ -93,6 +100,32 @@ struct engine {
  * emitted at a tick under pressure if none was in the last
  * ENGINE_PRESSURE_REPEAT_US (so at its start, then at most once per
  * ENGINE_PRESSURE_REPEAT_US). */
+/* Tunnel state (tunnel_table.h enum tunnel_state):
+ *  - a packet makes its tunnel active (O(1), nothing is emitted there);
+ *  - at a tick, an active tunnel whose last packet is at least its idle
+ *    timeout old (tunnel_idle_timeout; 0 = never idle) becomes idle;
+ *  - at a tick, a tunnel whose state differs from the state it last
+ *    announced (notified_state) announces it: ENGINE_EV_TUNNEL_IDLE or
+ *    ENGINE_EV_TUNNEL_ACTIVE, one per change (neverSeen -> active
+ *    included), if tunnel_idle_alerts(); otherwise it is recorded as
+ *    announced silently.
+ * Pacing (no storm when many tunnels change together): announcements
+ * spend tokens of a bucket of ENGINE_STATE_BURST tokens refilled at
+ * ENGINE_STATE_RATE per second of engine time; a change that finds no
+ * token waits for a later tick (counted in state_deferred), the scan
+ * starting where the last one stopped so none waits forever.  200
+ * tunnels going idle together: 20 announcements at once, then 2 a
+ * second (all within 90 s); ipsecDiagTunnelState shows every state at
+ * once.  A change undone before it was announced (idle, then traffic
+ * again) is announced neither way.
+ * Capture drops (cross-tunnel policy): while the capture is dropping
+ * (e->dropping), loss the replay windows declare is counted as usual and
+ * in lost_while_dropping, but is not fed to the alert windows, so a
+ * capture overload raises one ipsecDiagCaptureDropping, not one loss
+ * alarm per tunnel. */
+#define ENGINE_STATE_BURST 20u
+#define ENGINE_STATE_RATE  2u
+
 #define ENGINE_RESERVE_PER_TUNNEL 8u
 #define ENGINE_PRESSURE_QUIET_US  60000000ULL
 #define ENGINE_PRESSURE_REPEAT_US 300000000ULL
