@@ -107,8 +107,8 @@ struct alert_params {
                              * larger values are clamped to 86400 */
     uint32_t ppm;           /* loss ratio in ppm; 0 = off; clamped to 10^6 */
     uint32_t repeat_s;      /* REMINDER period while in alarm; 0 = off */
-    uint32_t min_pkts;      /* ppm criterion only when L + R >= min_pkts */
     int enabled;            /* 0 = silenced (alerts = false) */
+    uint32_t min_pkts;      /* ppm criterion only when L + R >= min_pkts */
 };
 
 enum alert_event {

@@ -1598,7 +1598,8 @@ void config_print(const struct idt_config *c, FILE *out)
         fprintf(out, "    alerts = %s;\n", t->alerts ? "true" : "false");
         if (t->idle_timeout >= 0)
             print_kv_int(out, "    ", "idle_timeout", t->idle_timeout);
-        fprintf(out, "    idle_alerts = %s;\n", t->idle_alerts ? "true" : "false");
+        if (!t->idle_alerts)
+            fputs("    idle_alerts = false;\n", out);
         if (t->mtu.enabled) {
             const struct idt_mtu_conf *m = &t->mtu;
             fputs("    mtu: {\n", out);

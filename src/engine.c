@@ -367,10 +367,10 @@ static int tick_state(struct engine *e, struct tunnel *tu, uint64_t now)
         return 0;
     }
     e->state_tokens--;
-    tu->notified_state = tu->state;
     struct engine_event ev = { .kind = tu->state == TUNNEL_IDLE ? ENGINE_EV_TUNNEL_IDLE
                                                                : ENGINE_EV_TUNNEL_ACTIVE,
-                               .time_us = now, .tunnel = tu };
+                               .time_us = now, .tunnel = tu, .prev_state = tu->notified_state };
+    tu->notified_state = tu->state;
     emit(e, &ev);
     return 1;
 }

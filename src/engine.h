@@ -49,6 +49,7 @@ struct engine_event {
     uint64_t first_seq, last_seq;       /* LOST/LATE */
     enum alert_event alert;             /* ALERT */
     struct alert_figures fig;           /* ALERT */
+    int prev_state;                     /* TUNNEL_IDLE/ACTIVE: the state announced before */
 };
 
 typedef void (*engine_event_cb)(void *ctx, const struct engine_event *ev);
