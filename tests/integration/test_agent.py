@@ -14,7 +14,8 @@ capture: { interface = "lo"; };
 tunnels = (
   { name = "hq-branch1"; index = 7; local = "198.51.100.1"; remote = "203.0.113.7";
     mtu: { source = "10.10.1.1"; target = "10.10.2.1"; }; },
-  { name = "v6-site"; index = 3; local = "2001:db8::1"; remote = "2001:db8:ffff::2"; }
+  { name = "v6-site"; index = 3; local = "2001:db8::1"; remote = "2001:db8:ffff::2";
+    alert_ppm = 500; alerts = false; idle_timeout = 0; idle_alerts = false; }
 );
 """
 
@@ -57,8 +58,30 @@ def test_tunnel_table_identity(env):
     assert w["ipsecDiagTunnelMtuFailReason.3"] == "noTarget"
     assert w["ipsecDiagTunnelMtuTargetAddrType.3"] == "unknown"
     assert w["ipsecDiagTunnelMtuTargetAddr.3"] == '""'
-    # exactly two rows: 33 - 1 (index) accessible columns each
-    assert len(w) == 2 * 32
+    # both directions, state, rekeys, effective alert settings (no traffic yet)
+    for idx in ("3", "7"):
+        for col in ("OutPkts", "OutLostPkts", "OutLatePkts", "OutDuplicatePkts", "OutReorderedPkts",
+                    "OutSuspectPkts", "InOctets", "OutOctets", "SAsSeen", "IntervalInPkts",
+                    "AlarmReminders"):
+            assert w["ipsecDiagTunnel%s.%s" % (col, idx)] == "0", col
+        for col in ("LastSeen", "NewestSaFirstSeen"):
+            assert w["ipsecDiagTunnel%s.%s" % (col, idx)] in ("0", "0:0:00:00.00"), col
+        assert w["ipsecDiagTunnelState.%s" % idx] == "neverSeen"
+        assert w["ipsecDiagTunnelAlarmCriterion.%s" % idx] == "none"
+        assert w["ipsecDiagTunnelAlertLost.%s" % idx] == "10"
+        assert w["ipsecDiagTunnelAlertInterval.%s" % idx] == "60"
+        assert w["ipsecDiagTunnelAlertMinPkts.%s" % idx] == "100"
+    # defaults (7) and the overrides of 3
+    assert w["ipsecDiagTunnelIdleTimeout.7"] == "300"
+    assert w["ipsecDiagTunnelStateAlerts.7"] == "true"
+    assert w["ipsecDiagTunnelAlertLossRate.7"] == "0"
+    assert w["ipsecDiagTunnelAlertsEnabled.7"] == "true"
+    assert w["ipsecDiagTunnelIdleTimeout.3"] == "0"
+    assert w["ipsecDiagTunnelStateAlerts.3"] == "false"
+    assert w["ipsecDiagTunnelAlertLossRate.3"] == "500"
+    assert w["ipsecDiagTunnelAlertsEnabled.3"] == "false"
+    # exactly two rows: 33 - 1 (index) + 22 (50..71) accessible columns each
+    assert len(w) == 2 * 54
     # rows come in index order within a column (GETNEXT order)
     keys = [k for k in w if k.startswith("ipsecDiagTunnelName.")]
     assert keys == ["ipsecDiagTunnelName.3", "ipsecDiagTunnelName.7"]
@@ -82,7 +105,7 @@ def test_whole_mib_walk_is_ordered(env):
     p = env.client("snmpwalk", "-On", ROOT)
     lines = [l for l in p.stdout.splitlines() if l.strip()]
     assert "not increasing" not in p.stderr
-    assert len(lines) == 16 + 2 * 32      # 16 scalars, 2 tunnel rows of 32 readable columns
+    assert len(lines) == 16 + 2 * 54      # 16 scalars, 2 tunnel rows of 54 readable columns
     assert lines[0].startswith(ROOT + ".1.1.1.0 = Counter64: ")
     # bulkwalk gives the same
     pb = env.client("snmpbulkwalk", "-On", ROOT)
@@ -103,6 +126,9 @@ def test_getnext_from_odd_places(env):
     assert nx(ROOT + ".1.1.12.0") == ROOT + ".1.1.13.0"
     assert nx(ROOT + ".1.1.16.0") == t + ".2.3"  # last scalar -> first tunnel cell
     assert nx(t + ".23.7") == t + ".24.3"        # last row of a column -> first row of the next
+    assert nx(t + ".33.7") == t + ".50.3"        # over the unassigned columns 34..49
+    assert nx(t + ".40") == t + ".50.3"
+    assert nx(t + ".71.7") != t + ".71.7" and not nx(t + ".71.7").startswith(t + ".")
     assert nx(ROOT + ".1.1") == ROOT + ".1.1.1.0"
 
 
