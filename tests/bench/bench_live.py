@@ -68,7 +68,7 @@ OID_ACTIVE_SAS = ROOT + ".1.1.5.0"
 OID_UNTRACKED = ROOT + ".1.1.8.0"
 OID_TUNNEL_INPKTS = ROOT + ".1.2.1.9"
 OID_SA_TABLE = ROOT + ".1.3"
-SA_COLUMNS = 14
+SA_COLUMNS = 15
 WALK_MAX_SAS = 200_000
 
 # fixed replay rates (pps); "top" = --topspeed
