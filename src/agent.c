@@ -6,8 +6,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* Net-SNMP's subagent session (NULL while disconnected). */
 extern netsnmp_session *main_session;
@@ -34,24 +32,6 @@ static int log_cb(int major, int minor, void *server, void *client)
         log_msg(prio < LOG_ERR ? LOG_ERR : prio, "net-snmp: %s", slm->msg);
     }
     return 0;
-}
-
-static void check_socket_perms(const char *sock)
-{
-    const char *path = sock;
-    if (!strncmp(path, "unix:", 5))
-        path += 5;
-    if (path[0] != '/')
-        return;
-    struct stat st;
-    if (stat(path, &st) < 0) {
-        log_warn("AgentX socket %s does not exist (yet): is snmpd running with \"master agentx\" "
-                 "and \"agentXSocket %s\"? Will keep retrying", path, sock);
-        return;
-    }
-    if (access(path, W_OK) < 0)
-        log_err("cannot connect to AgentX socket %s: %s; allow this user's group with "
-                "\"agentXPerms 0660 0755 root ipsecdiag\" in snmpd.conf", path, strerror(errno));
 }
 
 int agent_init(const struct idt_config *cfg, const char *socket_override, int debug,
@@ -90,7 +70,6 @@ int agent_init(const struct idt_config *cfg, const char *socket_override, int de
     if (mib_init(on_start) < 0)
         return -1;
     init_snmp("ipsecdiagtool");
-    check_socket_perms(g_socket);
     agent_connected();
     return 0;
 }

@@ -260,6 +260,11 @@ enum alert_event alert_eval(struct alert_state *s, uint64_t now_us, struct alert
     return ev;
 }
 
+int alert_pending(const struct alert_state *s)
+{
+    return s->alarm || s->sum_lost > 0;
+}
+
 void alert_figures(const struct alert_state *s, uint64_t now_us, struct alert_figures *out)
 {
     uint64_t l, r;

@@ -185,6 +185,11 @@ void alert_add(struct alert_state *s, uint64_t now_us, uint32_t received, uint32
  * (may be NULL) with the figures after the transition. */
 enum alert_event alert_eval(struct alert_state *s, uint64_t now_us, struct alert_figures *out);
 
+/* 1 if an alert_eval() could return an event: in alarm, or loss in the
+ * window as of the last add/eval.  When 0, alert_eval() returns ALERT_NONE
+ * at any later time until an alert_add() with lost > 0. */
+int alert_pending(const struct alert_state *s);
+
 /* Live figures at now_us (window as of max(now_us, last time seen))
  * without changing anything, for SNMP.  alarm is the current state. */
 void alert_figures(const struct alert_state *s, uint64_t now_us, struct alert_figures *out);

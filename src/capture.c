@@ -1,20 +1,19 @@
-/* capture.c - libpcap capture and the capture thread (daemon).
+/* capture.c - the daemon's capture thread.
  *
  * The thread owns the engine: pcap -> engine_packet (allocation-free),
  * once a second pcap_stats + engine_tick + snapshot publication.  It
  * reports alerts and drops to the agent thread through the queue. */
 #include "idt_build.h"
 #include "capture.h"
+#include "capture_open.h"
 #include "clock.h"
-#include "capture_filter.h"
 #include "event_log.h"
+#include "local_addrs.h"
 #include "log.h"
 #include "snapshot.h"
 #include "state_file.h"
 
 #include <errno.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,91 +22,6 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
-
-pcap_t *capture_open_live(const char *iface, uint32_t snaplen, uint32_t buffer_kb,
-                          char *err, size_t errlen)
-{
-    char eb[PCAP_ERRBUF_SIZE] = "";
-    pcap_t *p = pcap_create(iface, eb);
-    if (!p) {
-        snprintf(err, errlen, "capture on %s: %s", iface, eb);
-        return NULL;
-    }
-    pcap_set_snaplen(p, (int)snaplen);
-    pcap_set_promisc(p, 0);
-    pcap_set_timeout(p, 100);
-    pcap_set_buffer_size(p, (int)(buffer_kb * 1024u));
-    int r = pcap_activate(p);
-    if (r < 0) {
-        snprintf(err, errlen, "capture on %s: %s%s", iface, pcap_geterr(p),
-                 r == PCAP_ERROR_PERM_DENIED ? " (capturing needs root or CAP_NET_RAW)" : "");
-        pcap_close(p);
-        return NULL;
-    }
-    capture_filter_install(p, iface);   /* unfiltered (with a warning) if it cannot be */
-    if (pcap_setnonblock(p, 1, eb) < 0) {
-        snprintf(err, errlen, "capture on %s: %s", iface, eb);
-        pcap_close(p);
-        return NULL;
-    }
-    return p;
-}
-
-/* ------------------------------------------------------------ local addresses */
-
-static pthread_mutex_t g_addr_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct idt_addr *g_addrs;
-static size_t g_naddrs;
-static uint64_t g_addrs_at;
-
-static void refresh_addrs(void)
-{
-    struct ifaddrs *ifa = NULL;
-    if (getifaddrs(&ifa) < 0)
-        return;
-    size_t n = 0;
-    for (struct ifaddrs *i = ifa; i; i = i->ifa_next)
-        n++;
-    struct idt_addr *a = calloc(n ? n : 1, sizeof *a);
-    if (!a) {
-        freeifaddrs(ifa);
-        return;
-    }
-    size_t k = 0;
-    for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
-        if (!i->ifa_addr)
-            continue;
-        if (i->ifa_addr->sa_family == AF_INET) {
-            a[k].family = 4;
-            memcpy(a[k].a, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, 4);
-            k++;
-        } else if (i->ifa_addr->sa_family == AF_INET6) {
-            a[k].family = 6;
-            memcpy(a[k].a, &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr, 16);
-            k++;
-        }
-    }
-    freeifaddrs(ifa);
-    free(g_addrs);
-    g_addrs = a;
-    g_naddrs = k;
-}
-
-int capture_addr_is_local(void *ctx, const struct idt_addr *addr)
-{
-    (void)ctx;
-    int found = 0;
-    pthread_mutex_lock(&g_addr_lock);
-    uint64_t now = idt_mono_us();
-    if (!g_addrs || now - g_addrs_at > 5000000ULL) {
-        refresh_addrs();
-        g_addrs_at = now;
-    }
-    for (size_t i = 0; i < g_naddrs && !found; i++)
-        found = idt_addr_eq(&g_addrs[i], addr);
-    pthread_mutex_unlock(&g_addr_lock);
-    return found;
-}
 
 /* ------------------------------------------------------------ the thread */
 
@@ -134,20 +48,13 @@ struct capture {
     uint64_t retry_at, backoff_s;
     int open_failed_logged;
     int wake_fd;                    /* eventfd: stop or a new config */
+    /* "discovered"/"aged out" lines: one by one up to TUNNEL_LINES_PER_S a
+     * second, the rest counted and summed up once a second (a spray of
+     * sources or a mass ageing must not become a syslog flood) */
+    uint32_t new_lines, aged_lines;
+    uint64_t new_quiet, aged_quiet;
     struct state_file *state;       /* tunnel identities across restarts */
 };
-
-/* Milliseconds from now until `until` (CLOCK_MONOTONIC times), 0..1000:
- * the thread sleeps in poll() until its next duty (a kernel block of
- * packets, the once-a-second tick, an open retry, or a wake-up), so that
- * an idle capture costs one wake-up a second. */
-static int ms_until(uint64_t now, uint64_t until)
-{
-    if (until <= now)
-        return 0;
-    uint64_t ms = (until - now + 999u) / 1000u;
-    return ms > 1000u ? 1000 : (int)ms;
-}
 
 static void drain_wake(int fd)
 {
@@ -179,6 +86,20 @@ static void open_event_log(struct capture *c)
     }
     snprintf(c->elog_path, sizeof c->elog_path, "%s", path);
     c->eng.want_ranges = 1;
+}
+
+#define TUNNEL_LINES_PER_S 20u
+
+static void tunnel_lines_summary(struct capture *c)
+{
+    if (c->new_quiet)
+        log_info("%llu more tunnels discovered in the last second (logged one by one up to %u "
+                 "a second)", (unsigned long long)c->new_quiet, TUNNEL_LINES_PER_S);
+    if (c->aged_quiet)
+        log_info("%llu more discovered tunnels aged out in the last second (logged one by one "
+                 "up to %u a second)", (unsigned long long)c->aged_quiet, TUNNEL_LINES_PER_S);
+    c->new_lines = c->aged_lines = 0;
+    c->new_quiet = c->aged_quiet = 0;
 }
 
 static void on_engine_event(void *ctx, const struct engine_event *ev)
@@ -252,10 +173,17 @@ static void on_engine_event(void *ctx, const struct engine_event *ev)
         break;
     }
     case ENGINE_EV_TUNNEL_NEW:
-        log_info("discovered tunnel %s (index %u)", ev->tunnel->name, ev->tunnel->index);
+        if (c->new_lines++ < TUNNEL_LINES_PER_S)
+            log_info("discovered tunnel %s (index %u)", ev->tunnel->name, ev->tunnel->index);
+        else
+            c->new_quiet++;
         break;
     case ENGINE_EV_TUNNEL_REMOVED:
-        log_info("discovered tunnel %s (index %u) aged out", ev->tunnel->name, ev->tunnel->index);
+        if (c->aged_lines++ < TUNNEL_LINES_PER_S)
+            log_info("discovered tunnel %s (index %u) aged out", ev->tunnel->name,
+                     ev->tunnel->index);
+        else
+            c->aged_quiet++;
         break;
     default:
         break;
@@ -281,7 +209,7 @@ static void try_open(struct capture *c, uint64_t now)
         c->backoff_s = c->backoff_s ? (c->backoff_s * 2 > 30 ? 30 : c->backoff_s * 2) : 1;
         c->retry_at = now + c->backoff_s * 1000000ULL;
         if (!c->open_failed_logged)
-            log_err("%s; retrying with backoff (up to every 30 s), SNMP keeps serving", err);
+            log_err("%s; retrying with backoff (up to every 30 s)", err);
         c->open_failed_logged = 1;
         return;
     }
@@ -407,12 +335,15 @@ static void *capture_thread(void *arg)
             apply_config(c, nc, now);
         if (!c->p)
             try_open(c, now);
+        /* Sleep in poll() until the next duty (a kernel block of packets,
+         * the once-a-second tick, an open retry, or a wake-up), so that an
+         * idle capture costs one wake-up a second. */
         if (c->p) {
             struct pollfd pfd[2] = {
                 { .fd = pcap_get_selectable_fd(c->p), .events = POLLIN },
                 { .fd = c->wake_fd, .events = POLLIN },
             };
-            int r = poll(pfd, 2, ms_until(now, next_tick));
+            int r = poll(pfd, 2, idt_poll_ms(now * 1000u, next_tick * 1000u, 1000));
             if (r > 0 && (pfd[1].revents & POLLIN))
                 drain_wake(c->wake_fd);
             c->batch_mono_us = now = idt_mono_us();
@@ -436,7 +367,7 @@ static void *capture_thread(void *arg)
             /* no interface yet: sleep until the retry or the tick */
             struct pollfd pfd = { .fd = c->wake_fd, .events = POLLIN };
             uint64_t until = c->retry_at < next_tick ? c->retry_at : next_tick;
-            if (poll(&pfd, 1, ms_until(now, until)) > 0)
+            if (poll(&pfd, 1, idt_poll_ms(now * 1000u, until * 1000u, 1000)) > 0)
                 drain_wake(c->wake_fd);
         }
         now = idt_mono_us();
@@ -444,12 +375,14 @@ static void *capture_thread(void *arg)
             read_stats(c, now);
             c->ev_real_us = idt_real_us();
             engine_tick(&c->eng, now);
+            tunnel_lines_summary(c);
             state_file_save(c->state, c->eng.tunnels, 0);
             event_log_flush(c->elog);
             publish(c, now, 0);
             next_tick = now + 1000000ULL;
         }
     }
+    tunnel_lines_summary(c);
     event_log_close(c->elog);
     c->elog = NULL;
     state_file_close(c->state, c->eng.tunnels);
@@ -486,7 +419,7 @@ struct capture *capture_start(const struct idt_config *cfg, struct queue *q, pca
     c->state = state_file_open(cfg->state_dir, c->eng.tunnels);
     c->eng.on_event = on_engine_event;
     c->eng.event_ctx = c;
-    c->eng.is_local = capture_addr_is_local;
+    c->eng.is_local = local_addrs_has;
     struct drop_params dp;
     drop_params_default(&dp);
     drop_init(&c->drops, &dp, now, 0);

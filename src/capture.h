@@ -1,5 +1,5 @@
-/* capture.h - libpcap capture: opening with the project's settings, and
- * the capture thread that owns the analysis engine in the daemon. */
+/* capture.h - the daemon's capture thread, which owns the analysis engine.
+ * Opening a capture: capture_open.h. */
 #ifndef IDT_CAPTURE_H
 #define IDT_CAPTURE_H
 
@@ -8,15 +8,6 @@
 #include "config.h"
 #include "engine.h"
 #include "queue.h"
-
-/* Open iface for ESP capture with snaplen, buffer size and immediate mode,
- * and install the kernel filter (capture_filter.h; without it, the capture
- * runs unfiltered).  NULL with a message in err on failure. */
-pcap_t *capture_open_live(const char *iface, uint32_t snaplen, uint32_t buffer_kb,
-                          char *err, size_t errlen);
-
-/* Is addr configured on one of this host's interfaces? (refreshed lazily) */
-int capture_addr_is_local(void *ctx, const struct idt_addr *addr);
 
 struct capture;
 

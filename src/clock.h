@@ -19,6 +19,25 @@ static inline uint64_t idt_mono_us(void)
     return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
 }
 
+/* CLOCK_MONOTONIC in nanoseconds. */
+static inline uint64_t idt_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* A poll() timeout: milliseconds, rounded up, from now_ns until until_ns
+ * (both CLOCK_MONOTONIC nanoseconds); 0 once until_ns has passed; at most
+ * max_ms. */
+static inline int idt_poll_ms(uint64_t now_ns, uint64_t until_ns, int max_ms)
+{
+    if (until_ns <= now_ns)
+        return 0;
+    uint64_t ms = (until_ns - now_ns + 999999u) / 1000000u;
+    return ms > (uint64_t)max_ms ? max_ms : (int)ms;
+}
+
 /* CLOCK_REALTIME (wall clock) in microseconds since the epoch. */
 static inline uint64_t idt_real_us(void)
 {

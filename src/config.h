@@ -1,8 +1,9 @@
-/* config.h - ipsecdiagtool configuration (libconfig file), validated.
+/* config.h - ipsecdiagtool configuration (libconfig text), validated.
  *
- * config_load() parses and validates a whole file and either returns a
- * complete struct idt_config or an error naming the file, the line and
- * the key.  Nothing else in the program reads the file.
+ * config_load_string() (and config_load() in config_file.h, for a file)
+ * parses and validates a whole text and either returns a complete struct
+ * idt_config or an error naming the file, the line and the key.  Nothing
+ * else in the program reads the configuration.
  *
  * KEY is the dotted path of the setting; tunnel list entries are written
  * with their 0-based position: "loss.window", "tunnels[1].mtu.max".
@@ -15,13 +16,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "addr.h"
+
 #define IDT_NAME_MAX 64             /* tunnel name, including NUL */
 #define IDT_MAX_CONF_TUNNELS 4096
-
-struct idt_addr {
-    uint8_t family;                 /* 0 = unset, 4 or 6 */
-    uint8_t a[16];                  /* IPv4 in the first 4 bytes */
-};
 
 struct idt_mtu_conf {
     int enabled;                    /* 1 if the tunnel has an mtu block */
@@ -92,14 +90,12 @@ struct idt_config {
 /* Fill *c with built-in defaults (no tunnels). */
 void config_defaults(struct idt_config *c);
 
-/* Load and validate path.  Returns 0 on success.  On failure returns -1,
- * leaves *c freed/empty, and writes one line "FILE:LINE: KEY: reason"
- * (or "FILE: reason" when there is no line) into err.
- * *c is output only: its previous contents are overwritten, not freed
- * (load into a fresh struct and swap, then config_free() the old one). */
-int config_load(const char *path, struct idt_config *c, char *err, size_t errlen);
-
-/* Same, from a string (for tests and the fuzzer); name is used in errors. */
+/* Load and validate text.  Returns 0 on success.  On failure returns -1,
+ * leaves *c freed/empty, and writes one line "NAME:LINE: KEY: reason"
+ * (or "NAME: reason" when there is no line) into err; name (NULL:
+ * "<string>") is the file name for messages.  *c is output only: its
+ * previous contents are overwritten, not freed (load into a fresh struct
+ * and swap, then config_free() the old one).  c->path is left "". */
 int config_load_string(const char *text, const char *name,
                        struct idt_config *c, char *err, size_t errlen);
 
@@ -107,18 +103,6 @@ void config_free(struct idt_config *c);
 
 /* Print the effective settings in libconfig syntax (check-config). */
 void config_print(const struct idt_config *c, FILE *out);
-
-/* Address helpers shared by the program. */
-int idt_addr_parse(const char *s, struct idt_addr *out);      /* 0 ok, -1 bad */
-/* Canonical text (inet_ntop); "" for an unset address.  Always returns buf. */
-const char *idt_addr_str(const struct idt_addr *a, char *buf, size_t len);
-int idt_addr_eq(const struct idt_addr *a, const struct idt_addr *b);  /* unset == unset */
-
-/* Split "host:port" / "[v6addr]:port" (as in syslog.server) without any
- * name resolution.  host receives the host part without brackets.  0 ok;
- * -1 bad, *why (if not NULL) then points to a static reason text. */
-int idt_hostport_parse(const char *s, char *host, size_t hostlen, uint16_t *port,
-                       const char **why);
 
 /* Find a configured tunnel by name, NULL if none. */
 const struct idt_tunnel_conf *config_tunnel_by_name(const struct idt_config *c,

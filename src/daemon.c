@@ -22,8 +22,10 @@
 
 #include "agent.h"
 #include "capture.h"
+#include "capture_open.h"
 #include "clock.h"
 #include "config.h"
+#include "config_file.h"
 #include "daemon.h"
 #include "log.h"
 #include "mib.h"
@@ -378,21 +380,41 @@ int daemon_main(int argc, char **argv, const char *default_config)
     }
     g_d = &d;
 
-    /* Open what needs privileges first, then drop them. */
-    pcap_t *pre = capture_open_live(d.cfg->interface, d.cfg->snaplen, d.cfg->buffer_kb, err, sizeof err);
-    if (!pre)
-        log_err("%s; will retry with backoff, SNMP is served meanwhile", err);
-    if (privs_running_as_root() && !getenv("INVOCATION_ID") && !getenv("IDT_NO_PRIVDROP")) {
-        if (privs_drop(SERVICE_USER, 1, err, sizeof err) < 0)
+    /* Open what needs privileges first, then drop them.  A failed open is
+     * logged by the capture thread, which retries it. */
+    char cap_err[512];
+    pcap_t *pre = capture_open_live(d.cfg->interface, d.cfg->snaplen, d.cfg->buffer_kb, cap_err,
+                                    sizeof cap_err);
+    if (privs_running_as_root() && !getenv("IDT_NO_PRIVDROP")) {
+        if (privs_drop(SERVICE_USER, err, sizeof err) < 0)
             log_warn("%s; continuing as root", err);
         else
-            log_info("dropped privileges to user %s (keeping CAP_NET_RAW, CAP_NET_ADMIN)", SERVICE_USER);
+            log_info("dropped privileges to user %s (keeping CAP_NET_RAW)", SERVICE_USER);
+    } else if (!privs_running_as_root() && privs_limit(err, sizeof err) < 0) {
+        log_warn("%s", err);
     }
+    if (privs_no_new_privs(err, sizeof err) < 0)
+        log_warn("%s", err);
     {
         char msg[512];
         const char *spec = sock && *sock ? sock : d.cfg->agentx_socket;
-        if (privs_check_agentx_socket(spec, NULL, msg, sizeof msg) == PRIVS_AGENTX_DENIED)
+        enum privs_agentx ax = privs_check_agentx_socket(spec, NULL, msg, sizeof msg);
+        /* Without CAP_NET_RAW the capture can never open; without the
+         * master agent nobody sees anything: nothing can work. */
+        if (!pre && !privs_can_capture() && ax != PRIVS_AGENTX_OK) {
+            log_err("nothing can work, exiting: %s; and %s", cap_err, msg);
+            log_close();
+            queue_destroy(d.q);
+            close(sfd);
+            config_free(d.cfg);
+            free(d.cfg);
+            g_d = NULL;
+            return 1;
+        }
+        if (ax == PRIVS_AGENTX_DENIED)
             log_err("%s", msg);
+        else if (ax == PRIVS_AGENTX_MISSING)
+            log_warn("%s; will keep retrying", msg);
     }
     mib_set_counters_start(idt_mono_us());  /* ipsecDiagCounterDiscontinuityTime */
     d.cap = capture_start(d.cfg, d.q, pre, err, sizeof err);

@@ -1,7 +1,8 @@
 /* engine.c - per-packet analysis: parse, SA lookup, replay window, tunnel
- * totals, alert policy.  Allocation-free per packet; O(1) per packet.
- * The SA table policy (tentative SAs, eviction, the reserve of
- * configured tunnels) is described in engine.h. */
+ * totals, alert policy.  Allocation-free per packet; O(1) per packet; a
+ * tick does a fixed amount of work (engine.h).  The SA table policy
+ * (tentative SAs, eviction, the reserve of configured tunnels) is
+ * described in engine.h. */
 #include "engine.h"
 
 #include <string.h>
@@ -35,6 +36,8 @@ int engine_init(struct engine *e, const struct idt_config *cfg, uint32_t window,
     sa_table_set_reserve(e->sas, reserve_for(cfg));
     e->now_us = now_us;
     e->last_tick_us = now_us;
+    e->watch_head = e->watch_tail = ENGINE_NO_SLOT;
+    idle_wheel_init(&e->idle, now_us / TICK_US);
     return 0;
 }
 
@@ -63,6 +66,134 @@ static void on_lost_range(void *ctx, uint64_t first, uint64_t last)
     emit(rc->e, &ev);
 }
 
+/* ------------------------------------------------------------ watch list */
+
+static int needs_watch(const struct tunnel *tu)
+{
+    return alert_pending(&tu->alert) ||
+           (tu->origin == TUNNEL_DISCOVERED && tu->active_sas == 0) ||
+           tu->state != tu->notified_state;
+}
+
+static void watch_add(struct engine *e, struct tunnel *tu)
+{
+    if (tu->watched)
+        return;
+    uint32_t s = tunnel_table_slot(e->tunnels, tu);
+    tu->watched = 1;
+    tu->watch_next = ENGINE_NO_SLOT;
+    tu->watch_prev = e->watch_tail;
+    if (e->watch_tail != ENGINE_NO_SLOT)
+        tunnel_table_at(e->tunnels, e->watch_tail)->watch_next = s;
+    else
+        e->watch_head = s;
+    e->watch_tail = s;
+    e->watch_len++;
+}
+
+static void watch_del(struct engine *e, struct tunnel *tu)
+{
+    if (!tu->watched)
+        return;
+    if (tu->watch_prev != ENGINE_NO_SLOT)
+        tunnel_table_at(e->tunnels, tu->watch_prev)->watch_next = tu->watch_next;
+    else
+        e->watch_head = tu->watch_next;
+    if (tu->watch_next != ENGINE_NO_SLOT)
+        tunnel_table_at(e->tunnels, tu->watch_next)->watch_prev = tu->watch_prev;
+    else
+        e->watch_tail = tu->watch_prev;
+    tu->watched = 0;
+    e->watch_len--;
+}
+
+/* After the slots were renumbered (reconfigure): O(tunnels), once. */
+static void watch_rebuild(struct engine *e)
+{
+    e->watch_head = e->watch_tail = ENGINE_NO_SLOT;
+    e->watch_len = 0;
+    uint32_t n = tunnel_table_slots(e->tunnels);
+    for (uint32_t s = 0; s < n; s++) {
+        struct tunnel *tu = tunnel_table_at(e->tunnels, s);
+        if (!tu)
+            continue;
+        tu->watched = 0;
+        if (needs_watch(tu))
+            watch_add(e, tu);
+    }
+}
+
+/* ------------------------------------------------------------ idle wheel */
+
+/* An active tunnel with an idle timeout waits in the idle wheel for the
+ * second its timeout would run out after its packet at last_us. */
+static void idle_arm(struct engine *e, struct tunnel *tu, uint64_t last_us)
+{
+    uint64_t idle = tunnel_idle_timeout(e->cfg, tu);
+    if (tu->state != TUNNEL_ACTIVE || !idle)
+        return;
+    idle_wheel_add(&e->idle, e->tunnels, tu, (last_us + TICK_US - 1) / TICK_US + idle);
+}
+
+/* tu->state changed: a tunnel that announces its changes waits on the
+ * watch list for a tick to do it; the others record it at once. */
+static void state_changed(struct engine *e, struct tunnel *tu)
+{
+    if (!tunnel_idle_alerts(e->cfg, tu))
+        tu->notified_state = tu->state;
+    else if (needs_watch(tu))
+        watch_add(e, tu);
+}
+
+/* A packet of a tunnel that was not active (O(1), nothing is emitted). */
+static void become_active(struct engine *e, struct tunnel *tu, uint64_t ts)
+{
+    tu->state = TUNNEL_ACTIVE;
+    state_changed(e, tu);
+    idle_arm(e, tu, ts);
+}
+
+/* The tunnels of the idle wheel whose second has come, at most
+ * ENGINE_TICK_IDLE: idle if their last packet is at least their idle
+ * timeout old, else back in the wheel at their new deadline. */
+static void tick_idle(struct engine *e, uint64_t now)
+{
+    for (uint32_t n = 0; n < ENGINE_TICK_IDLE; n++) {
+        struct tunnel *tu = idle_wheel_pop(&e->idle, e->tunnels, now / TICK_US);
+        if (!tu)
+            return;
+        uint64_t idle = (uint64_t)tunnel_idle_timeout(e->cfg, tu) * TICK_US;
+        if (tu->state != TUNNEL_ACTIVE || !idle)
+            continue;
+        if (now >= tu->last_seen_us + idle) {
+            tu->state = TUNNEL_IDLE;
+            state_changed(e, tu);
+        } else {
+            idle_arm(e, tu, tu->last_seen_us);
+        }
+    }
+}
+
+/* After the slots were renumbered or the idle timeouts changed
+ * (reconfigure): O(tunnels), once.  An idle tunnel whose timeout is now
+ * 0 is active again, silently. */
+static void idle_rebuild(struct engine *e)
+{
+    idle_wheel_init(&e->idle, e->idle.next_s);
+    uint32_t n = tunnel_table_slots(e->tunnels);
+    for (uint32_t s = 0; s < n; s++) {
+        struct tunnel *tu = tunnel_table_at(e->tunnels, s);
+        if (!tu)
+            continue;
+        tu->idle_queued = 0;
+        if (tu->state == TUNNEL_IDLE && !tunnel_idle_timeout(e->cfg, tu))
+            tu->state = tu->notified_state = TUNNEL_ACTIVE;
+        idle_arm(e, tu, tu->last_seen_us);
+    }
+}
+
+/* ------------------------------------------------------------ packets */
+
 static void credit_lost(struct engine *e, struct tunnel *tu, const struct sa_entry *sa,
                         uint64_t lost, uint64_t ts)
 {
@@ -72,8 +203,10 @@ static void credit_lost(struct engine *e, struct tunnel *tu, const struct sa_ent
         tu->in.lost += lost;
         if (e->dropping)
             tu->lost_while_dropping += lost;    /* not an alarm: engine.h */
-        else
+        else {
             alert_add(&tu->alert, ts, 0, (uint32_t)(lost > UINT32_MAX ? UINT32_MAX : lost));
+            watch_add(e, tu);
+        }
     } else {
         tu->out.lost += lost;
     }
@@ -166,12 +299,16 @@ static void retire_sa(struct engine *e, struct sa_entry *ent, uint64_t now, int 
     if (tu) {
         credit_suspect(tu, ent, ent->rw.suspect - suspect);
         credit_lost(e, tu, ent, lost, now);
+        if (lost && ent->direction == SA_INBOUND)
+            eval_alert(e, tu, now);
         if (tu->active_sas)
             tu->active_sas--;
         if ((ent->flags & SA_F_TENTATIVE) && tu->tentative_sas)
             tu->tentative_sas--;
         if (evicted)
             tu->evicted_sas++;
+        if (needs_watch(tu))
+            watch_add(e, tu);
     }
     struct engine_event ev = { .kind = evicted ? ENGINE_EV_SA_EVICTED : ENGINE_EV_SA_EXPIRED,
                                .time_us = now, .tunnel = tu, .sa = ent };
@@ -286,7 +423,8 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
     ent->last_seen_s = (uint32_t)(ts / 1000000ULL);
     ent->octets += p.ip_len;
     tu->last_seen_us = ts;
-    tu->state = TUNNEL_ACTIVE;          /* announced at the next tick */
+    if (tu->state != TUNNEL_ACTIVE)
+        become_active(e, tu, ts);
 
     uint64_t lost = 0, s64 = 0, high0 = ent->rw.high;
     enum rw_kind kind;
@@ -346,25 +484,19 @@ static void refill_state_tokens(struct engine *e, uint64_t now)
     e->state_refill_us += secs * 1000000ULL;
 }
 
-/* Idle detection and the announcement of a changed state.  Returns 0 if
- * an announcement is due but has no token (it waits), else 1. */
-static int tick_state(struct engine *e, struct tunnel *tu, uint64_t now)
+/* Announce a changed state (engine.h), if a token is left; else the
+ * tunnel stays on the watch list and tries again at a later tick. */
+static void announce_state(struct engine *e, struct tunnel *tu, uint64_t now)
 {
-    uint64_t idle = (uint64_t)tunnel_idle_timeout(e->cfg, tu) * 1000000ULL;
-    if (tu->state == TUNNEL_ACTIVE && idle && now > tu->last_seen_us &&
-        now - tu->last_seen_us >= idle)
-        tu->state = TUNNEL_IDLE;
-    else if (tu->state == TUNNEL_IDLE && !idle)
-        tu->state = tu->notified_state = TUNNEL_ACTIVE;     /* turned off: silently */
     if (tu->state == tu->notified_state)
-        return 1;
+        return;
     if (!tunnel_idle_alerts(e->cfg, tu)) {
         tu->notified_state = tu->state;
-        return 1;
+        return;
     }
     if (!e->state_tokens) {
         e->st.state_deferred++;
-        return 0;
+        return;
     }
     e->state_tokens--;
     struct engine_event ev = { .kind = tu->state == TUNNEL_IDLE ? ENGINE_EV_TUNNEL_IDLE
@@ -372,7 +504,6 @@ static int tick_state(struct engine *e, struct tunnel *tu, uint64_t now)
                                .time_us = now, .tunnel = tu, .prev_state = tu->notified_state };
     tu->notified_state = tu->state;
     emit(e, &ev);
-    return 1;
 }
 
 /* SA table pressure (engine.h): evictions or refusals since the last tick. */
@@ -404,42 +535,40 @@ void engine_tick(struct engine *e, uint64_t now)
 
     uint64_t idle = (uint64_t)e->cfg->sa_idle_timeout * 1000000ULL;
     if (idle) {
-        /* Budgeted incremental scan: every SA is visited within a few ticks. */
-        uint32_t budget = sa_table_count(e->sas) / 4 + 1024;
+        /* SA expiry: a cursor over the table, a fixed budget per tick */
+        uint32_t visits = ENGINE_TICK_SA_VISITS, expires = ENGINE_TICK_SA_EXPIRES;
         uint32_t cur = e->expire_cursor;
         struct sa_entry *ent = NULL;
-        while (budget-- && (ent = sa_table_next(e->sas, &cur)) != NULL) {
+        while (visits && expires && (ent = sa_table_next(e->sas, &cur)) != NULL) {
+            visits--;
             uint64_t last = (uint64_t)ent->last_seen_s * 1000000ULL;
-            if (now > last && now - last > idle)
+            if (now > last && now - last > idle) {
                 retire_sa(e, ent, now, 0);
+                expires--;
+            }
         }
         e->expire_cursor = ent ? cur : 0;
     }
+
+    tick_idle(e, now);
     refill_state_tokens(e, now);
-    uint32_t n = tunnel_table_slots(e->tunnels);
-    uint32_t start = e->state_cursor < n ? e->state_cursor : 0, next = start;
-    int stopped = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t s = start + i < n ? start + i : start + i - n;
-        struct tunnel *tu = tunnel_table_at(e->tunnels, s);
-        if (!tu)
-            continue;
+    /* the watch list, oldest first; those still watched go to the back */
+    uint32_t n = e->watch_len < ENGINE_TICK_WATCH ? e->watch_len : ENGINE_TICK_WATCH;
+    while (n--) {
+        struct tunnel *tu = tunnel_table_at(e->tunnels, e->watch_head);
+        watch_del(e, tu);
         eval_alert(e, tu, now);
-        if (!tick_state(e, tu, now) && !stopped) {
-            stopped = 1;        /* out of tokens: the next scan starts here */
-            next = s;
-        }
+        announce_state(e, tu, now);
         if (idle && tu->origin == TUNNEL_DISCOVERED && tu->active_sas == 0 &&
             now > tu->last_seen_us && now - tu->last_seen_us > idle) {
             struct engine_event ev = { .kind = ENGINE_EV_TUNNEL_REMOVED, .time_us = now, .tunnel = tu };
             emit(e, &ev);
+            idle_wheel_del(&e->idle, e->tunnels, tu);
             tunnel_table_remove(e->tunnels, tu);
-        } else {
-            /* live identities stay the most recent: never forgotten first */
-            tunnel_table_touch(e->tunnels, tu, now / 1000000ULL);
+        } else if (needs_watch(tu)) {
+            watch_add(e, tu);
         }
     }
-    e->state_cursor = next;
 }
 
 void engine_finish(struct engine *e)
@@ -498,5 +627,7 @@ int engine_reconfigure(struct engine *e, const struct idt_config *cfg)
             sa_table_remove(e->sas, ent);
         }
     }
+    idle_rebuild(e);
+    watch_rebuild(e);
     return 0;
 }

@@ -12,6 +12,7 @@
 #include "sa_table.h"
 #include "tunnel_table.h"
 #include "alert.h"
+#include "idle_wheel.h"
 
 struct engine_stats {
     uint64_t packets;           /* every frame */
@@ -70,7 +71,6 @@ struct engine {
     uint64_t now_us;            /* last packet/tick time */
     uint64_t last_tick_us;
     uint32_t expire_cursor;
-    uint32_t tunnel_cursor;
     uint32_t untracked_logged;
     /* SA table pressure: evictions or refusals seen at a tick */
     int pressure;               /* 1 from such a tick until ENGINE_PRESSURE_QUIET_US without */
@@ -78,10 +78,15 @@ struct engine {
     uint64_t pressure_mark;     /* sas_evicted + untracked_sas at the last tick */
     uint64_t pressure_last_us;  /* last tick that saw new evictions or refusals */
     uint64_t pressure_sent_us;  /* last ENGINE_EV_SA_PRESSURE */
+    /* Watch list (slots, ENGINE_NO_SLOT ends it): the tunnels a tick must
+     * visit - alert_pending(), discovered with no SA (ageing), or with a
+     * state change not yet announced. */
+    uint32_t watch_head, watch_tail, watch_len;
+    /* Active tunnels with an idle timeout, by the second they may go idle */
+    struct idle_wheel idle;
     /* tunnel state announcements (pacing, below) */
     uint32_t state_tokens;
     uint64_t state_refill_us;   /* time the tokens were last topped up */
-    uint32_t state_cursor;      /* slot the next tick's scan starts at */
 };
 
 /* SA table policy (engine.c, sa_table.h):
@@ -102,23 +107,40 @@ struct engine {
  * ENGINE_PRESSURE_REPEAT_US (so at its start, then at most once per
  * ENGINE_PRESSURE_REPEAT_US). */
 /* Tunnel state (tunnel_table.h enum tunnel_state):
- *  - a packet makes its tunnel active (O(1), nothing is emitted there);
- *  - at a tick, an active tunnel whose last packet is at least its idle
- *    timeout old (tunnel_idle_timeout; 0 = never idle) becomes idle;
- *  - at a tick, a tunnel whose state differs from the state it last
- *    announced (notified_state) announces it: ENGINE_EV_TUNNEL_IDLE or
- *    ENGINE_EV_TUNNEL_ACTIVE, one per change (neverSeen -> active
+ *  - a packet of a tunnel that is not active makes it active, puts it on
+ *    the watch list (if it announces its changes) and, if its idle timeout (tunnel_idle_timeout) is
+ *    not 0, in the idle wheel (idle_wheel.h) at the second the timeout
+ *    would run out (O(1), nothing is emitted there); later packets of an
+ *    active tunnel do nothing more;
+ *  - at a tick, the idle wheel gives the tunnels whose second has come
+ *    (at most ENGINE_TICK_IDLE): a tunnel whose last packet is at least
+ *    its idle timeout old becomes idle and goes on the watch list (if it
+ *    announces its changes); the
+ *    others go back in the wheel at their new deadline (so an active
+ *    tunnel is looked at about once per idle timeout, never per tick);
+ *  - at a tick, a watched tunnel whose state differs from the state it
+ *    last announced (notified_state) announces it: ENGINE_EV_TUNNEL_IDLE
+ *    or ENGINE_EV_TUNNEL_ACTIVE, one per change (neverSeen -> active
  *    included), if tunnel_idle_alerts(); otherwise it is recorded as
- *    announced silently.
+ *    announced silently, at once (such a tunnel is never watched for
+ *    its state).
  * Pacing (no storm when many tunnels change together): announcements
  * spend tokens of a bucket of ENGINE_STATE_BURST tokens refilled at
  * ENGINE_STATE_RATE per second of engine time; a change that finds no
- * token waits for a later tick (counted in state_deferred), the scan
- * starting where the last one stopped so none waits forever.  200
- * tunnels going idle together: 20 announcements at once, then 2 a
- * second (all within 90 s); ipsecDiagTunnelState shows every state at
- * once.  A change undone before it was announced (idle, then traffic
- * again) is announced neither way.
+ * token stays on the watch list (counted in state_deferred) and, the
+ * list being visited oldest first, waits behind the older ones only, so
+ * none waits forever.  200 tunnels going idle together: 20
+ * announcements at once, then 2 a second (all within 90 s);
+ * ipsecDiagTunnelState shows every state at once.  A change undone
+ * before it was announced (idle, then traffic again) is announced
+ * neither way.
+ * Delay: a tunnel becomes idle at the first tick at or after its last
+ * packet + idle timeout, later only when more than ENGINE_TICK_IDLE
+ * wheel entries fall due together (ceil(X / ENGINE_TICK_IDLE) ticks, X =
+ * those entries; X counts every active tunnel whose deadline check falls
+ * in that second, about A / T per second for A active tunnels of idle
+ * timeout T); the announcement then waits for the watch list (below)
+ * and a token.
  * Capture drops (cross-tunnel policy): while the capture is dropping
  * (e->dropping), loss the replay windows declare is counted as usual and
  * in lost_while_dropping, but is not fed to the alert windows, so a
@@ -131,6 +153,37 @@ struct engine {
 #define ENGINE_PRESSURE_QUIET_US  60000000ULL
 #define ENGINE_PRESSURE_REPEAT_US 300000000ULL
 
+
+/* Work of one engine_tick(), whatever the number of tunnels and SAs:
+ *  - SA expiry: a cursor over the SA table visits at most
+ *    ENGINE_TICK_SA_VISITS SAs (plus a skip over at most max_sas / 64
+ *    words of its occupancy bitmap) and expires at most
+ *    ENGINE_TICK_SA_EXPIRES of them; the next tick goes on from there.
+ *  - Idle wheel: at most ENGINE_TICK_IDLE tunnels whose idle deadline
+ *    second has come are checked (plus a skip over at most
+ *    IDLE_WHEEL_SLOTS empty one-second buckets).
+ *  - Tunnels: at most ENGINE_TICK_WATCH tunnels of the watch list are
+ *    visited, oldest first: alert_eval() for each, its state change
+ *    announced (paced, above), and a discovered tunnel with no SA that
+ *    has been idle for more than sa_idle_timeout is removed.  A tunnel
+ *    that is neither alert_pending() nor without SAs nor with a state
+ *    change to announce leaves the list (alert_eval() could not return
+ *    an event for it).
+ * Delays this gives (ticks are about a second apart):
+ *  - an SA idle for more than sa_idle_timeout expires within
+ *    ceil(max_sas / ENGINE_TICK_SA_VISITS) + ceil(X / ENGINE_TICK_SA_EXPIRES)
+ *    ticks, X = the SAs that expire at about the same time;
+ *  - a watched tunnel is visited at least every
+ *    ceil(W / ENGINE_TICK_WATCH) ticks, W = the watch list's length: with
+ *    up to 2048 pending or ageing tunnels, every tick; an idle
+ *    discovered tunnel is removed that many ticks (+ 1) after its last SA
+ *    expired. */
+#define ENGINE_TICK_SA_VISITS   65536u
+#define ENGINE_TICK_SA_EXPIRES  2048u
+#define ENGINE_TICK_WATCH       2048u
+#define ENGINE_TICK_IDLE        4096u
+#define ENGINE_NO_SLOT          UINT32_MAX
+
 /* Create with cfg (which must outlive the engine, or be replaced with
  * engine_reconfigure).  window overrides cfg->window when non-zero. */
 int engine_init(struct engine *e, const struct idt_config *cfg, uint32_t window,
@@ -141,8 +194,10 @@ void engine_free(struct engine *e);
 void engine_packet(struct engine *e, int dlt, uint64_t ts_us, const uint8_t *data,
                    uint32_t caplen, uint32_t wirelen);
 
-/* Periodic work (call about once a second of packet or wall time):
- * alert evaluation for every tunnel, SA expiry, discovered tunnel aging. */
+/* Periodic work (call about once a second of packet or wall time; also
+ * called by engine_packet when a second of packet time has passed): SA
+ * expiry, alert evaluation and ageing of the watched tunnels, each with
+ * the fixed budget above. */
 void engine_tick(struct engine *e, uint64_t now_us);
 
 /* Offline end of stream: count the holes still inside every window. */

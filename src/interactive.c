@@ -16,30 +16,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "capture_open.h"
 #include "clock.h"
-#include "config.h"
+#include "config_file.h"
 #include "engine.h"
 #include "event_log.h"
 #include "interactive.h"
+#include "local_addrs.h"
 #include "log.h"
 #include "pcap_file.h"
-#include "prober.h"
+#include "probe.h"
 #include "report.h"
-
-int load_config_for_command(const char *path, int explicit_path, struct idt_config *cfg)
-{
-    char err[512];
-    if (!explicit_path && access(path, F_OK) != 0) {
-        config_defaults(cfg);
-        return 0;
-    }
-    if (config_load(path, cfg, err, sizeof err) < 0) {
-        fprintf(stderr, "ipsecdiagtool: %s\n", err);
-        return 2;
-    }
-    return 0;
-}
 
 struct session {
     struct engine eng;
@@ -283,7 +270,7 @@ static int run_live(struct session *s, const char *iface, const struct idt_confi
     }
     int dlt = pcap_datalink(p);
     s->live = 1;
-    s->eng.is_local = capture_addr_is_local;
+    s->eng.is_local = local_addrs_has;
     g_live = p;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -333,6 +320,55 @@ static int run_live(struct session *s, const char *iface, const struct idt_confi
         report_text(stdout, &s->eng, s->alerts, s->nalerts);
     }
     return 0;
+}
+
+/* --mtu [TUNNEL]: discovery in the foreground (tunnel by name, or every
+ * tunnel with an mtu block, one after the other), no SNMP.  Prints each
+ * round (sizes sent with their outcome, new range) and the result line to
+ * stdout.  Returns 0 if all succeeded, 1 otherwise (also when no tunnel
+ * has an mtu block), 2 for an unknown tunnel name or a tunnel without an
+ * mtu block. */
+static int run_mtu_foreground(const struct idt_config *cfg, const char *tunnel_name)
+{
+    if (tunnel_name) {
+        const struct idt_tunnel_conf *t = config_tunnel_by_name(cfg, tunnel_name);
+        if (!t) {
+            fprintf(stderr, "ipsecdiagtool: no tunnel named '%s' in the configuration\n", tunnel_name);
+            return 2;
+        }
+        if (!t->mtu.enabled) {
+            fprintf(stderr, "ipsecdiagtool: tunnel '%s' has no mtu block\n", tunnel_name);
+            return 2;
+        }
+    }
+    int any = 0, failed = 0;
+    for (size_t i = 0; i < cfg->ntunnels; i++) {
+        const struct idt_tunnel_conf *t = &cfg->tunnels[i];
+        if (!t->mtu.enabled || (tunnel_name && strcmp(t->name, tunnel_name) != 0))
+            continue;
+        if (!any)
+            printf("(%s)\n", PROBE_TRACE_LEGEND);
+        any = 1;
+        struct probe_job j;
+        probe_job_init(&j, t);
+        j.trace = stdout;
+        char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], line[512];
+        printf("tunnel %s (index %u): probing %s from %s, sizes %u..%u, %u probes/round, "
+               "timeout %.1fs, retries %u\n", j.name, j.index,
+               idt_addr_str(&j.m.target, dst, sizeof dst), idt_addr_str(&j.m.source, src, sizeof src),
+               j.m.min, j.m.max, j.m.probes, j.m.timeout, j.m.retries);
+        fflush(stdout);
+        probe_run(&j);
+        probe_format_result(&j, "none", line, sizeof line);
+        printf("%s\n", line);
+        fflush(stdout);
+        failed |= !j.ok;
+    }
+    if (!any) {
+        fprintf(stderr, "ipsecdiagtool: no tunnel has an mtu block in the configuration\n");
+        return 1;
+    }
+    return failed ? 1 : 0;
 }
 
 int interactive_main(int argc, char **argv, const char *default_config)
@@ -403,7 +439,7 @@ int interactive_main(int argc, char **argv, const char *default_config)
     if (rc)
         return rc;
     if (mtu) {
-        rc = prober_run_foreground(&cfg, tunnel);
+        rc = run_mtu_foreground(&cfg, tunnel);
         config_free(&cfg);
         return rc;
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_file.h"
 #include "daemon.h"
 #include "interactive.h"
 #include "mtu_cli.h"
@@ -29,7 +30,8 @@ static void usage(FILE *out)
 "  uninstall, remove       stop, disable and remove the service\n"
 "  interactive, demo       capture/analyse and print to the console, no SNMP\n"
 "  mtu-discovery, mtu [TUNNEL]\n"
-"                          ask the running daemon (via SNMP SET) to discover the MTU\n"
+"                          ask the running daemon (via SNMP) to discover the MTU of\n"
+"                          TUNNEL (by name), wait, and print the MTU or the reason\n"
 "  check-config            validate the config and print the effective settings\n"
 "  about, version          version, build options, library versions\n"
 "  help                    this text\n"
@@ -58,7 +60,9 @@ static void usage(FILE *out)
 "      --purge             (uninstall) also remove the config and logs\n"
 "\n"
 "mtu-discovery takes Net-SNMP's usual client options (-v, -c, -u, ... and a\n"
-"host, default localhost) and the settings of snmp.conf.\n"
+"host, default localhost) and the settings of snmp.conf: there -c is the SNMP\n"
+"community, and only a -c argument containing a '/' is the config file.\n"
+"See ipsecdiagtool mtu-discovery --help.\n"
 "\n"
 "Exit status: 0 success, 1 runtime failure, 2 usage or configuration error.\n"
 "See ipsecdiagtool(8) and ipsecdiagtool.conf(5).\n");

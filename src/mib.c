@@ -9,6 +9,8 @@
 #include "log.h"
 #include "clock.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,6 +252,24 @@ static void v_addr(struct mib_val *v, const struct idt_addr *a)
     v->len = a->family == 6 ? 16 : 4;
 }
 
+/* Text cells point into this buffer: the handler copies each value
+ * before it asks for the next (agent thread only). */
+static char g_text[INET6_ADDRSTRLEN + 1];
+
+static void v_text(struct mib_val *v, const char *text)
+{
+    snprintf(g_text, sizeof g_text, "%s", text);
+    v->type = ASN_OCTET_STR;
+    v->ptr = g_text;
+    v->len = strlen(g_text);
+}
+
+static void v_addr_text(struct mib_val *v, const struct idt_addr *a)
+{
+    char b[INET6_ADDRSTRLEN];
+    v_text(v, idt_addr_str(a, b, sizeof b));
+}
+
 static uint32_t ts(uint64_t t)
 {
     return t ? mib_timestamp(t) : 0;
@@ -473,6 +493,14 @@ static int tun_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
     case IDT_COL_TUNNEL_TENTATIVESAS: v_uns(v, ASN_GAUGE, t->tentative_sas); break;
     case IDT_COL_TUNNEL_EVICTEDSAS: v_c64(v, t->evicted_sas); break;
     case IDT_COL_TUNNEL_REFUSEDPKTS: v_c64(v, t->refused_pkts); break;
+    case IDT_COL_TUNNEL_LOCALADDRTEXT: v_addr_text(v, &t->local); break;
+    case IDT_COL_TUNNEL_REMOTEADDRTEXT: v_addr_text(v, &t->remote); break;
+    case IDT_COL_TUNNEL_MTUTARGETADDRTEXT:
+        if (m && m->has_mtu)
+            v_addr_text(v, &m->target);
+        else
+            v_text(v, "");
+        break;
     case IDT_COL_TUNNEL_OUTPKTS: v_c64(v, t->out.received); break;
     case IDT_COL_TUNNEL_OUTLOSTPKTS: v_c64(v, t->out.lost); break;
     case IDT_COL_TUNNEL_OUTLATEPKTS: v_c64(v, t->out.late); break;
@@ -569,6 +597,14 @@ static int sa_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
     case IDT_COL_SA_LASTSEEN:
         v_uns(v, ASN_TIMETICKS, mib_timestamp((uint64_t)a->last_s * 1000000ULL));
         break;
+    case IDT_COL_SA_SRCADDRTEXT: v_addr_text(v, src); break;
+    case IDT_COL_SA_DSTADDRTEXT: v_addr_text(v, dst); break;
+    case IDT_COL_SA_SPIHEX: {
+        char b[16];
+        snprintf(b, sizeof b, "0x%08x", (unsigned)a->spi);
+        v_text(v, b);
+        break;
+    }
     default: return -1;
     }
     return 0;

@@ -156,7 +156,11 @@
 #define IDT_COL_TUNNEL_TENTATIVESAS        31   /* Gauge32 */
 #define IDT_COL_TUNNEL_EVICTEDSAS          32   /* Counter64 */
 #define IDT_COL_TUNNEL_REFUSEDPKTS         33   /* Counter64 */
-/* 34..49 unassigned */
+/* 34..39 unassigned; 40.. readable text forms (ipsecDiagReadableGroup) */
+#define IDT_COL_TUNNEL_LOCALADDRTEXT       40   /* SnmpAdminString, inet_ntop */
+#define IDT_COL_TUNNEL_REMOTEADDRTEXT      41   /* SnmpAdminString, inet_ntop */
+#define IDT_COL_TUNNEL_MTUTARGETADDRTEXT   42   /* SnmpAdminString, "" without mtu */
+/* 43..49 unassigned; 50.. both directions, state, alert settings */
 #define IDT_COL_TUNNEL_OUTPKTS             50   /* Counter64 */
 #define IDT_COL_TUNNEL_OUTLOSTPKTS         51   /* Counter64 */
 #define IDT_COL_TUNNEL_OUTLATEPKTS         52   /* Counter64 */
@@ -206,9 +210,13 @@
 #define IDT_COL_SA_SUSPECTPKTS       16   /* Counter64 */
 /* 17..19 unassigned */
 #define IDT_COL_SA_OCTETS            20   /* Counter64 */
+/* 21..29 unassigned; 30.. readable text forms (ipsecDiagReadableGroup) */
+#define IDT_COL_SA_SRCADDRTEXT       30   /* SnmpAdminString, inet_ntop */
+#define IDT_COL_SA_DSTADDRTEXT       31   /* SnmpAdminString, inet_ntop */
+#define IDT_COL_SA_SPIHEX            32   /* SnmpAdminString "0x%08x" */
 
 #define IDT_COL_SA_MIN  IDT_COL_SA_ENCAP      /* first accessible column */
-#define IDT_COL_SA_MAX  IDT_COL_SA_OCTETS
+#define IDT_COL_SA_MAX  IDT_COL_SA_SPIHEX
 
 #define IDT_SA_INDEX_LEN  3         /* tunnel index, direction, SPI */
 

@@ -1,5 +1,6 @@
-/* privs.c - switch from root to the service user keeping CAP_NET_RAW
- * (and optionally CAP_NET_ADMIN); check AgentX socket permissions. */
+/* privs.c - least privilege for the daemon: switch from root to the
+ * service user keeping only CAP_NET_RAW, or (started unprivileged) keep
+ * only CAP_NET_RAW; no_new_privs; check AgentX socket permissions. */
 #include "idt_build.h"
 
 #include <errno.h>
@@ -23,7 +24,31 @@ int privs_running_as_root(void)
     return geteuid() == 0;
 }
 
-/* Set the permitted and effective sets to exactly keep[0..n). */
+int privs_can_capture(void)
+{
+    if (geteuid() == 0)
+        return 1;
+    cap_t caps = cap_get_proc();
+    cap_flag_value_t v = CAP_CLEAR;
+    if (caps) {
+        if (cap_get_flag(caps, CAP_NET_RAW, CAP_EFFECTIVE, &v) < 0)
+            v = CAP_CLEAR;
+        cap_free(caps);
+    }
+    return v == CAP_SET;
+}
+
+/* The only capability the daemon uses: AF_PACKET capture (also reopened
+ * later, when an interface comes back) and raw ICMP sockets (MTU probes).
+ * Nothing needs CAP_NET_ADMIN: the capture is not promiscuous and its
+ * ring buffer is no socket buffer beyond rmem_max; no interface is
+ * configured; no ioctl and no setsockopt that needs it (SO_MARK,
+ * SO_RCVBUFFORCE) is used. */
+static const cap_value_t needed[] = {CAP_NET_RAW};
+#define NNEEDED ((int)(sizeof needed / sizeof needed[0]))
+
+/* Set the permitted and effective sets to exactly keep[0..n), clear the
+ * inheritable set. */
 static int set_caps(const cap_value_t *keep, int n)
 {
     cap_t caps = cap_init();   /* all clear */
@@ -41,13 +66,43 @@ static int set_caps(const cap_value_t *keep, int n)
     return rc;
 }
 
-int privs_drop(const char *user, int keep_net_admin, char *err, size_t errlen)
+static void clear_ambient(void)
 {
-    cap_value_t keep[2];
-    int nkeep = 0;
-    keep[nkeep++] = CAP_NET_RAW;
-    if (keep_net_admin)
-        keep[nkeep++] = CAP_NET_ADMIN;
+#ifdef PR_CAP_AMBIENT
+    (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L);
+#endif
+}
+
+int privs_no_new_privs(char *err, size_t errlen)
+{
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0) {
+        snprintf(err, errlen, "prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int privs_limit(char *err, size_t errlen)
+{
+    cap_t now = cap_get_proc();
+    if (!now) {
+        snprintf(err, errlen, "cannot read capabilities: %s", strerror(errno));
+        return -1;
+    }
+    cap_flag_value_t raw = CAP_CLEAR;
+    int rc = cap_get_flag(now, CAP_NET_RAW, CAP_PERMITTED, &raw);
+    cap_free(now);
+    clear_ambient();
+    if (rc == 0 && set_caps(needed, raw == CAP_SET ? NNEEDED : 0) == 0)
+        return 0;
+    snprintf(err, errlen, "cannot limit capabilities to CAP_NET_RAW: %s", strerror(errno));
+    return -1;
+}
+
+int privs_drop(const char *user, char *err, size_t errlen)
+{
+    const cap_value_t *keep = needed;
+    const int nkeep = NNEEDED;
 
     if (!user || !*user) {
         snprintf(err, errlen, "cannot switch user: no user name given");
@@ -123,9 +178,7 @@ int privs_drop(const char *user, int keep_net_admin, char *err, size_t errlen)
         return -1;
     }
     (void)prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L);
-#ifdef PR_CAP_AMBIENT
-    (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L);
-#endif
+    clear_ambient();
 
     /* Verify: no way back to root, and the ids are what we asked for. */
     if (setuid(0) == 0 || seteuid(0) == 0) {

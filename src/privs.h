@@ -1,9 +1,11 @@
-/* privs.h - dropping root privileges, and the AgentX socket permission check.
+/* privs.h - least privilege, and the AgentX socket permission check.
  *
- * Under systemd the unit starts the daemon as user ipsecdiag with ambient
- * CAP_NET_RAW/CAP_NET_ADMIN, so nothing needs dropping.  Started as root by
- * another init system, "run" opens the capture handle and the raw ICMP
- * socket, then calls privs_drop() to become the unprivileged user.
+ * The daemon needs one capability, CAP_NET_RAW (capture, raw ICMP).  The
+ * systemd unit starts it as user ipsecdiag with CAP_NET_RAW as its only
+ * ambient and bounding capability; "run" then calls privs_limit().
+ * Started as root (by hand, another init system, or a unit with User=root),
+ * "run" opens the capture handle, then calls privs_drop() to become the
+ * unprivileged user.  Either way it then calls privs_no_new_privs().
  *
  * No logging in here: errors come back as one line in err (no trailing
  * newline), so the caller can log them and the module can be tested alone. */
@@ -15,9 +17,14 @@
 /* 1 when the effective uid is 0. */
 int privs_running_as_root(void);
 
+/* 1 when this process may open a packet capture or a raw socket: root, or
+ * CAP_NET_RAW in its effective set.  Without it nothing that captures or
+ * probes can ever work in this process. */
+int privs_can_capture(void);
+
 /* Switch the process to user (its primary group and its supplementary
- * groups from the group database), keeping CAP_NET_RAW - and CAP_NET_ADMIN
- * when keep_net_admin - in the permitted and effective sets.  Everything
+ * groups from the group database), keeping CAP_NET_RAW in the permitted
+ * and effective sets.  Everything
  * else is cleared: inheritable and ambient sets, the other capabilities,
  * and (as far as the kernel allows) the bounding set.  The drop is checked
  * (setuid(0) must fail afterwards).
@@ -25,7 +32,18 @@ int privs_running_as_root(void);
  * Capabilities are per thread: call this BEFORE creating any thread.
  * Must run as root.  Returns 0, or -1 with a one-line message in err, e.g.
  *   "cannot switch to user ipsecdiag: no such user (create it with ...)" */
-int privs_drop(const char *user, int keep_net_admin, char *err, size_t errlen);
+int privs_drop(const char *user, char *err, size_t errlen);
+
+/* Not root: keep CAP_NET_RAW (if permitted) and nothing else in the
+ * permitted and effective sets; clear the inheritable and ambient sets
+ * (the bounding set is the service manager's).  Per thread: call it
+ * before creating any thread.  0, or -1 with a message in err. */
+int privs_limit(char *err, size_t errlen);
+
+/* PR_SET_NO_NEW_PRIVS: no exec can ever grant privileges again (setuid
+ * binaries, file capabilities).  Per thread, inherited: call it before
+ * creating any thread.  0, or -1 with a message in err. */
+int privs_no_new_privs(char *err, size_t errlen);
 
 /* Result of privs_check_agentx_socket(). */
 enum privs_agentx {

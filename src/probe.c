@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "mtu_search.h"
 
@@ -41,23 +42,6 @@
 #define PROBE_DATA  12u         /* token (8) + size (4) at the start of the payload */
 #define PKT_BUF     (MTU_SEARCH_MAX_SIZE + 128u)
 #define SEND_GAP_NS 1000000ull  /* 1 ms between the probes of a round */
-
-/* ================================================================ time */
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int ms_until(uint64_t deadline_ns, uint64_t now_ns)
-{
-    if (deadline_ns <= now_ns)
-        return 0;
-    uint64_t ms = (deadline_ns - now_ns + 999999u) / 1000000u;
-    return ms > 3600000u ? 3600000 : (int)ms;
-}
 
 /* ================================================================ core */
 
@@ -358,14 +342,14 @@ static void receive_all(struct probe_ctx *c)
 static int wait_until(struct probe_ctx *c, uint64_t deadline, int until_answered)
 {
     for (;;) {
-        uint64_t now = mono_ns();
+        uint64_t now = idt_mono_ns();
         if (now >= deadline || (until_answered && c->pending == 0))
             return 0;
         if (mtu_search_state(&c->s) != MTU_SEARCH_RUNNING)
             return 0;
         struct pollfd pf[2] = { { .fd = c->fd, .events = POLLIN },
                                 { .fd = c->j->stop_fd, .events = POLLIN } };
-        int r = poll(pf, 2, ms_until(deadline, now));
+        int r = poll(pf, 2, idt_poll_ms(now, deadline, 3600000));
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -442,7 +426,7 @@ static int run_round(struct probe_ctx *c, const uint32_t *sizes, unsigned n)
         c->slot[i].seq = 0;
         c->slot[i].st = PS_UNSENT;
     }
-    uint64_t next = mono_ns();
+    uint64_t next = idt_mono_ns();
     for (unsigned i = 0; i < n; i++) {
         if (mtu_search_state(&c->s) != MTU_SEARCH_RUNNING)
             return 0;           /* a local limit settled it */
@@ -454,23 +438,30 @@ static int run_round(struct probe_ctx *c, const uint32_t *sizes, unsigned n)
             continue;
         }
         send_probe(c, sl);
-        next = mono_ns() + SEND_GAP_NS;
+        next = idt_mono_ns() + SEND_GAP_NS;
     }
     uint64_t tmo = (uint64_t)(c->j->m.timeout * 1e9);
-    return wait_until(c, mono_ns() + tmo, 1);
+    return wait_until(c, idt_mono_ns() + tmo, 1);
 }
 
 static void trace_round(struct probe_ctx *c)
 {
     FILE *f = c->j->trace;
-    unsigned sent = 0, ans = 0;
+    unsigned n[5] = { 0 };      /* per enum slot_state */
+    for (unsigned i = 0; i < c->nslot; i++)
+        n[c->slot[i].st]++;
+    /* Every planned size is listed; the counts say which were not sent. */
+    fprintf(f, "round %u: %u sizes, sent %u, answered %u", mtu_search_rounds(&c->s), c->nslot,
+            n[PS_SENT] + n[PS_ANSWERED], n[PS_ANSWERED]);
+    if (n[PS_TOO_BIG])
+        fprintf(f, ", %u over the local MTU", n[PS_TOO_BIG]);
+    if (n[PS_SEND_FAILED])
+        fprintf(f, ", %u send errors", n[PS_SEND_FAILED]);
+    if (n[PS_UNSENT])
+        fprintf(f, ", %u not needed", n[PS_UNSENT]);
+    fputc(':', f);
     for (unsigned i = 0; i < c->nslot; i++) {
-        sent += c->slot[i].st == PS_SENT || c->slot[i].st == PS_ANSWERED;
-        ans += c->slot[i].st == PS_ANSWERED;
-    }
-    fprintf(f, "round %u: sent %u, answered %u:", mtu_search_rounds(&c->s), sent, ans);
-    for (unsigned i = 0; i < c->nslot; i++) {
-        static const char mark[] = { '?', '-', '+', '!', 'x' };
+        static const char mark[] = { '?', '-', '+', '!', 'x' };   /* see PROBE_TRACE_LEGEND */
         fprintf(f, " %u%c", c->slot[i].size, mark[c->slot[i].st]);
     }
     fputc('\n', f);
@@ -504,7 +495,7 @@ const char *probe_fail_name(enum probe_fail f)
 
 void probe_run(struct probe_job *j)
 {
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = idt_mono_ns();
     j->ok = j->stopped = 0;
     j->fail = PROBE_FAIL_NONE;
     j->mtu = j->rounds = j->probes = 0;
@@ -524,7 +515,7 @@ void probe_run(struct probe_job *j)
     uint8_t rnd[12];
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
         /* not fatal: the token then only has to be unguessable enough */
-        uint64_t x = mono_ns() ^ ((uint64_t)getpid() << 32) ^ ((uint64_t)(uintptr_t)c << 16);
+        uint64_t x = idt_mono_ns() ^ ((uint64_t)getpid() << 32) ^ ((uint64_t)(uintptr_t)c << 16);
         for (size_t i = 0; i < sizeof rnd; i++, x = x * 6364136223846793005ull + 1442695040888963407ull)
             rnd[i] = (uint8_t)(x >> 56);
     }
@@ -600,7 +591,7 @@ out:
             close(c->fd);
         free(c);
     }
-    j->seconds = (double)(mono_ns() - t0) / 1e9;
+    j->seconds = (double)(idt_mono_ns() - t0) / 1e9;
 }
 
 void probe_format_result(const struct probe_job *j, const char *previous, char *buf, size_t len)

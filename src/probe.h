@@ -48,6 +48,13 @@ struct probe_job;
  * this run (from the thread running probe_run). */
 typedef void (*probe_round_fn)(const struct probe_job *j, uint32_t probes_sent, void *arg);
 
+/* What the marks after each size in a trace's round line mean (the
+ * foreground prints it once, before the first tunnel). */
+#define PROBE_TRACE_LEGEND \
+    "each round line lists the probe sizes of the round, each marked: + answered, " \
+    "- sent, no answer, ! over the local interface MTU (not sent), x send error, " \
+    "? not needed (the search was settled before it was sent)"
+
 /* One discovery run on one tunnel. */
 struct probe_job {
     /* input */

@@ -1,18 +1,13 @@
-/* prober.c - in-tunnel MTU discovery in the daemon and in the foreground.
- *
- * Layout:
- *   - the daemon side: a scheduler thread (requests, mtu.interval
- *     schedule, reaping) and one worker thread per running job, each
- *     running the probing core (probe.c) and reporting to the agent
- *     thread through the queue;
- *   - prober_run_foreground(): the same core, one tunnel after the
- *     other, printing every round.
+/* prober.c - in-tunnel MTU discovery in the daemon: a scheduler thread
+ * (requests, mtu.interval schedule, reaping) and one worker thread per
+ * running job, each running the probing core (probe.c) and reporting to
+ * the agent thread through the queue.  The foreground mode (interactive
+ * --mtu) runs the same core from interactive.c.
  * All timing here is CLOCK_MONOTONIC.
  */
 #include "idt_build.h"
 #include "prober.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -23,26 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "probe.h"
 
 #define PROGRESS_GAP_NS 500000000ull   /* at most 2 progress messages a second per job */
 #define PUSH_RETRY_MS   100             /* a full queue is retried this often */
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int ms_until(uint64_t deadline_ns, uint64_t now_ns)
-{
-    if (deadline_ns <= now_ns)
-        return 0;
-    uint64_t ms = (deadline_ns - now_ns + 999999u) / 1000000u;
-    return ms > 3600000u ? 3600000 : (int)ms;
-}
 
 /* ================================================================ daemon */
 
@@ -158,7 +139,7 @@ static void job_msg(struct msg *m, enum msg_type type, const struct probe_job *j
     m->type = type;
     m->index = j->index;
     snprintf(m->name, sizeof m->name, "%s", j->name);
-    m->time_us = mono_ns() / 1000u;
+    m->time_us = idt_mono_ns() / 1000u;
 }
 
 static int stop_requested(const struct prober *p)
@@ -198,7 +179,7 @@ static void push_started(struct prober *p, const struct probe_job *j)
 static void on_round(const struct probe_job *j, uint32_t probes_sent, void *arg)
 {
     struct run *r = arg;
-    uint64_t now = mono_ns();
+    uint64_t now = idt_mono_ns();
     if (r->last_progress_ns && now - r->last_progress_ns < PROGRESS_GAP_NS)
         return;
     r->last_progress_ns = now;
@@ -327,7 +308,7 @@ static void *sched_main(void *arg)
         reap(p);
         if (p->stopping)
             break;
-        uint64_t now = mono_ns();
+        uint64_t now = idt_mono_ns();
         uint64_t next = now + 3600ull * 1000000000ull;
         for (size_t i = 0; i < p->ntun; i++) {
             struct sched_tunnel *t = &p->tun[i];
@@ -349,7 +330,7 @@ static void *sched_main(void *arg)
 
         struct pollfd pf[2] = { { .fd = p->wake_fd, .events = POLLIN },
                                 { .fd = p->stop_fd, .events = POLLIN } };
-        int r = poll(pf, 2, ms_until(next, mono_ns()));
+        int r = poll(pf, 2, idt_poll_ms(idt_mono_ns(), next, 3600000));
         if (r > 0 && (pf[0].revents & POLLIN)) {
             uint64_t v;
             ssize_t n = read(p->wake_fd, &v, sizeof v);
@@ -391,11 +372,11 @@ static int load_tunnels(struct prober *p, const struct idt_config *cfg)
     } else if (n && !(nt = calloc(n, sizeof *nt))) {
         return -1;
     }
-    uint64_t now = mono_ns();
+    uint64_t now = idt_mono_ns();
     size_t k = 0;
     for (size_t i = 0; i < cfg->ntunnels; i++) {
         const struct idt_tunnel_conf *t = &cfg->tunnels[i];
-        if (!t->mtu.enabled)
+        if (!t->mtu.enabled || k == n)  /* k < n always: n counted them */
             continue;
         struct sched_tunnel *s = &nt[k++];
         s->index = t->index;
@@ -539,47 +520,4 @@ void prober_stop(struct prober *p)
     free(p->reserved);
     free(p->last);
     free(p);
-}
-
-/* ================================================================ foreground */
-
-int prober_run_foreground(const struct idt_config *cfg, const char *tunnel_name)
-{
-    if (tunnel_name) {
-        const struct idt_tunnel_conf *t = config_tunnel_by_name(cfg, tunnel_name);
-        if (!t) {
-            fprintf(stderr, "ipsecdiagtool: no tunnel named '%s' in the configuration\n", tunnel_name);
-            return 2;
-        }
-        if (!t->mtu.enabled) {
-            fprintf(stderr, "ipsecdiagtool: tunnel '%s' has no mtu block\n", tunnel_name);
-            return 2;
-        }
-    }
-    int any = 0, failed = 0;
-    for (size_t i = 0; i < cfg->ntunnels; i++) {
-        const struct idt_tunnel_conf *t = &cfg->tunnels[i];
-        if (!t->mtu.enabled || (tunnel_name && strcmp(t->name, tunnel_name) != 0))
-            continue;
-        any = 1;
-        struct probe_job j;
-        probe_job_init(&j, t);
-        j.trace = stdout;
-        char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], line[512];
-        printf("tunnel %s (index %u): probing %s from %s, sizes %u..%u, %u probes/round, "
-               "timeout %.1fs, retries %u\n", j.name, j.index,
-               idt_addr_str(&j.m.target, dst, sizeof dst), idt_addr_str(&j.m.source, src, sizeof src),
-               j.m.min, j.m.max, j.m.probes, j.m.timeout, j.m.retries);
-        fflush(stdout);
-        probe_run(&j);
-        probe_format_result(&j, "none", line, sizeof line);
-        printf("%s\n", line);
-        fflush(stdout);
-        failed |= !j.ok;
-    }
-    if (!any) {
-        fprintf(stderr, "ipsecdiagtool: no tunnel has an mtu block in the configuration\n");
-        return 1;
-    }
-    return failed ? 1 : 0;
 }

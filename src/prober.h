@@ -1,5 +1,6 @@
-/* prober.h - in-tunnel MTU discovery: the daemon's prober and the
- * foreground mode, both running the probing core in probe.h.
+/* prober.h - in-tunnel MTU discovery in the daemon: the scheduler that
+ * runs the probing core (probe.h) on request and on schedule.  The
+ * foreground mode (interactive --mtu) is in interactive.c.
  *
  * Daemon side: prober_start() runs one scheduler thread which starts one
  * worker thread per job (at most PROBER_MAX_JOBS at once; more requests
@@ -60,13 +61,5 @@ int prober_is_running(struct prober *p, uint32_t index);
 /* Ends all running jobs promptly (well within 200 ms), joins the
  * threads and frees p.  NULL is a no-op. */
 void prober_stop(struct prober *p);
-
-/* interactive --mtu [TUNNEL]: run discovery in the foreground (tunnel by
- * name, or every tunnel with an mtu block, one after the other), no SNMP.
- * Prints each round (sizes sent with their outcome, new range) and the
- * result line to stdout.  Returns 0 if all succeeded, 1 otherwise (also
- * when no tunnel has an mtu block), 2 for an unknown tunnel name or a
- * tunnel without an mtu block. */
-int prober_run_foreground(const struct idt_config *cfg, const char *tunnel_name);
 
 #endif

@@ -4,6 +4,19 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+void report_iso8601(uint64_t time_us, char *buf, size_t len)
+{
+    struct tm tm;
+    time_t t = (time_t)(time_us / 1000000ULL);
+    if ((uint64_t)t != time_us / 1000000ULL || !gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(time_us % 1000000ULL));
+}
 
 const char *alert_event_name(enum alert_event ev)
 {
@@ -207,12 +220,14 @@ void report_json(FILE *out, struct engine *e, const struct report_alert *alerts,
                 (unsigned long long)(a->time_us / 1000000ULL),
                 (unsigned long long)(a->time_us % 1000000ULL));
         json_str(out, a->tunnel);
+        char iso[40];
+        report_iso8601(a->time_us, iso, sizeof iso);
         fprintf(out, ", \"event\": \"%s\", \"lost\": %llu, \"interval\": %u, \"rate_ppm\": %u, "
                 "\"received\": %llu, \"criterion\": \"%s\", \"threshold_lost\": %u, "
-                "\"threshold_ppm\": %u, \"reminder\": %u}",
+                "\"threshold_ppm\": %u, \"reminder\": %u, \"time_iso\": \"%s\"}",
                 alert_event_name(a->event), (unsigned long long)a->lost, a->interval_s, a->rate_ppm,
                 (unsigned long long)a->received, alert_criterion_name(a->criterion),
-                a->threshold_lost, a->threshold_ppm, a->reminders);
+                a->threshold_lost, a->threshold_ppm, a->reminders, iso);
     }
     fprintf(out, "],\n \"sa_table\": {\"max_sas\": %u, \"reserved\": %u, \"active\": %u, "
             "\"tentative\": %u, \"evicted\": %llu, \"refused_pkts\": %llu}}\n",
@@ -278,13 +293,15 @@ void report_text(FILE *out, struct engine *e, const struct report_alert *alerts,
                 (unsigned long long)sa->rw.high);
     }
     if (nalerts) {
-        fputs("\nAlerts\n", out);
+        fputs("\nAlerts (time in Unix seconds, then in UTC)\n", out);
         for (size_t i = 0; i < nalerts; i++) {
             const struct report_alert *a = &alerts[i];
-            fprintf(out, "%llu.%06llu  %-8s tunnel %s: lost=%llu received=%llu interval=%us "
+            char iso[40];
+            report_iso8601(a->time_us, iso, sizeof iso);
+            fprintf(out, "%llu.%06llu  %s  %-8s tunnel %s: lost=%llu received=%llu interval=%us "
                     "rate_ppm=%u criterion=%s threshold_lost=%u threshold_ppm=%u reminder=%u\n",
                     (unsigned long long)(a->time_us / 1000000ULL),
-                    (unsigned long long)(a->time_us % 1000000ULL), alert_event_name(a->event),
+                    (unsigned long long)(a->time_us % 1000000ULL), iso, alert_event_name(a->event),
                     a->tunnel, (unsigned long long)a->lost, (unsigned long long)a->received,
                     a->interval_s, a->rate_ppm, alert_criterion_name(a->criterion),
                     a->threshold_lost, a->threshold_ppm, a->reminders);

@@ -30,4 +30,9 @@ const char *alert_criterion_name(uint32_t criterion);
 /* "neverSeen", "active", "idle" (the MIB's labels). */
 const char *tunnel_state_name(uint8_t state);
 
+/* time_us (microseconds since the Unix epoch, UTC) in ISO 8601 with
+ * microseconds, e.g. "2026-11-30T01:54:24.160123Z"; "-" beyond year 9999.
+ * Alerts carry it next to the epoch seconds, in text and JSON. */
+void report_iso8601(uint64_t time_us, char *buf, size_t len);
+
 #endif

@@ -1,5 +1,5 @@
 /* service.c - "install" and "uninstall"/"remove": set up or tear down the
- * systemd service (unit file, system user, config, log directory).
+ * systemd service (unit file, system user, config, log and state directory).
  *
  * Every check that can fail is done before the first change, so a refused
  * install leaves nothing behind.  --dry-run prints each action and changes
@@ -7,18 +7,18 @@
  * not be running, and enabling uses "systemctl --root=DIR", which works
  * without a running manager.
  *
- * The unit text is carried here (unit_template) and must stay identical to
- * conf/ipsecdiagtool.service.in: tests/integration/test_service.py compares
- * the generated conf/ipsecdiagtool.service with what "install" writes. */
+ * The files are not composed here: the build makes the unit, the sysusers.d
+ * and the tmpfiles.d snippet once from conf/ (Makefile.am) and compiles them
+ * in (ipsecdiagtool_files.h); "install" places those bytes where "make
+ * install" puts the same files, and has systemd's own tools apply the
+ * snippets (systemd-sysusers: the user; systemd-tmpfiles: the directories). */
 #include "idt_build.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,83 +29,29 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_file.h"
 #include "service.h"
 
-#if !defined(SYSCONFDIR) || !defined(LOCALSTATEDIR)
-#error "build with -DSYSCONFDIR=... -DLOCALSTATEDIR=... (Makefile.am AM_CPPFLAGS)"
-#endif
-#ifdef HAVE_SYSTEMD
-#define SERVICE_TYPE "notify"
-#else
-#define SERVICE_TYPE "simple"
+#if !defined(SYSCONFDIR) || !defined(LOCALSTATEDIR) || !defined(SYSTEMDUNITDIR) || \
+    !defined(SYSUSERSDIR) || !defined(TMPFILESDIR)
+#error "build with -DSYSCONFDIR=... -DLOCALSTATEDIR=... -DSYSTEMDUNITDIR=... -DSYSUSERSDIR=... -DTMPFILESDIR=... (Makefile.am AM_CPPFLAGS)"
 #endif
 
 #define PROG "ipsecdiagtool"
-#define USERADD_SHELL "/usr/sbin/nologin"
-#define USERADD_HOME "/nonexistent"
 #define STATE_DIR "/var/lib/ipsecdiagtool"   /* StateDirectory= (always /var/lib) */
 #define WANTS_LINK "/etc/systemd/system/multi-user.target.wants/" SERVICE_UNIT_NAME
 
-/* Keep identical to conf/ipsecdiagtool.service.in (the tests check). */
-static const char unit_template[] =
-"# ipsecdiagtool.service - IPsec ESP loss monitor and MTU discoverer,\n"
-"# running as a Net-SNMP AgentX subagent.  See ipsecdiagtool(8).\n"
-"#\n"
-"# Generated from conf/ipsecdiagtool.service.in; \"ipsecdiagtool install\"\n"
-"# writes exactly the same text (the integration tests compare the two).\n"
-"#\n"
-"# snmpd must be a master agent whose AgentX socket the ipsecdiag group may\n"
-"# use (snmpd.conf: \"master agentx\" and \"agentXPerms 0660 0755 root ipsecdiag\").\n"
-"# The subagent reconnects by itself when snmpd restarts, so the service is\n"
-"# not bound to snmpd.service.\n"
-"#\n"
-"# ProtectSystem=strict makes /var/agentx read-only for this service; that is\n"
-"# enough: connect() to an existing AF_UNIX socket needs write permission on\n"
-"# the socket file, which a read-only mount does not take away.  Only the\n"
-"# log directory and the state directory (state.dir, tunnels.state) need to\n"
-"# be writable (\"-\": no failure if it is missing).\n"
-"\n"
-"[Unit]\n"
-"Description=IPsec diagnosis daemon (ESP packet loss, MTU discovery; SNMP AgentX subagent)\n"
-"Documentation=man:ipsecdiagtool(8) man:ipsecdiagtool.conf(5)\n"
-"After=snmpd.service network-online.target\n"
-"Wants=snmpd.service network-online.target\n"
-"\n"
-"[Service]\n"
-"Type=@SERVICE_TYPE@\n"
-"ExecStart=@sbindir@/ipsecdiagtool run -c @sysconfdir@/ipsecdiagtool.conf\n"
-"ExecReload=/bin/kill -HUP $MAINPID\n"
-"Restart=on-failure\n"
-"RestartSec=5s\n"
-"RestartPreventExitStatus=2\n"
-"User=ipsecdiag\n"
-"Group=ipsecdiag\n"
-"AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN\n"
-"CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN\n"
-"NoNewPrivileges=yes\n"
-"ProtectSystem=strict\n"
-"ProtectHome=yes\n"
-"PrivateTmp=yes\n"
-"ReadWritePaths=-@localstatedir@/log/ipsecdiagtool -@localstatedir@/lib/ipsecdiagtool\n"
-"LogsDirectory=ipsecdiagtool\n"
-"StateDirectory=ipsecdiagtool\n"
-"Environment=SNMP_PERSISTENT_DIR=/var/lib/ipsecdiagtool\n"
-"UMask=0027\n"
-"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_PACKET AF_NETLINK\n"
-"ProtectKernelTunables=yes\n"
-"ProtectKernelModules=yes\n"
-"ProtectKernelLogs=yes\n"
-"ProtectControlGroups=yes\n"
-"ProtectHostname=yes\n"
-"RestrictRealtime=yes\n"
-"RestrictNamespaces=yes\n"
-"RestrictSUIDSGID=yes\n"
-"LockPersonality=yes\n"
-"MemoryDenyWriteExecute=yes\n"
-"SystemCallArchitectures=native\n"
-"\n"
-"[Install]\n"
-"WantedBy=multi-user.target\n";
+#include "ipsecdiagtool_files.h"   /* IDT_UNIT_TEXT, IDT_SYSUSERS_TEXT, IDT_TMPFILES_TEXT */
+
+/* The files install places, as the build made them. */
+enum { F_UNIT, F_SYSUSERS, F_TMPFILES, F_COUNT };
+static const struct placed {
+    const char *what, *path, *text;
+} placed[F_COUNT] = {
+    [F_UNIT] = { "unit", SYSTEMDUNITDIR "/" SERVICE_UNIT_NAME, IDT_UNIT_TEXT },
+    [F_SYSUSERS] = { "sysusers.d snippet", SYSUSERSDIR "/ipsecdiagtool.conf", IDT_SYSUSERS_TEXT },
+    [F_TMPFILES] = { "tmpfiles.d snippet", TMPFILESDIR "/ipsecdiagtool.conf", IDT_TMPFILES_TEXT },
+};
 
 /* Built-in config, written when there is no config to copy: every key
  * takes its default (an empty config is valid). */
@@ -238,71 +184,6 @@ static int find_in_path(const char *prog)
     return 0;
 }
 
-/* ------------------------------------------------------------------ unit text */
-
-static int append(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
-{
-    if (!*buf || *len + n + 1 > *cap) {
-        size_t ncap = (*cap ? *cap : 4096);
-        while (*len + n + 1 > ncap)
-            ncap *= 2;
-        char *nb = realloc(*buf, ncap);
-        if (!nb)
-            return -1;
-        *buf = nb;
-        *cap = ncap;
-    }
-    memcpy(*buf + *len, p, n);
-    *len += n;
-    (*buf)[*len] = '\0';
-    return 0;
-}
-
-char *service_unit_text(void)
-{
-    const struct { const char *key, *val; } subst[] = {
-        { "@sbindir@", sbin_dir() },
-        { "@sysconfdir@", SYSCONFDIR },
-        { "@localstatedir@", LOCALSTATEDIR },
-        { "@SERVICE_TYPE@", SERVICE_TYPE },
-    };
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    const char *p = unit_template;
-    while (*p) {
-        const char *at = strchr(p, '@');
-        if (!at) {
-            if (append(&buf, &len, &cap, p, strlen(p)) < 0)
-                goto fail;
-            break;
-        }
-        if (append(&buf, &len, &cap, p, (size_t)(at - p)) < 0)
-            goto fail;
-        const char *val = NULL;
-        size_t klen = 0;
-        for (size_t i = 0; i < sizeof subst / sizeof subst[0]; i++) {
-            klen = strlen(subst[i].key);
-            if (!strncmp(at, subst[i].key, klen)) {
-                val = subst[i].val;
-                break;
-            }
-        }
-        if (val) {
-            if (append(&buf, &len, &cap, val, strlen(val)) < 0)
-                goto fail;
-            p = at + klen;
-        } else {
-            if (append(&buf, &len, &cap, at, 1) < 0)
-                goto fail;
-            p = at + 1;
-        }
-    }
-    return buf;
-fail:
-    free(buf);
-    return NULL;
-}
-
 /* ------------------------------------------------------------------ commands */
 
 /* argv as a shell-quoted command line. */
@@ -356,125 +237,6 @@ static int run(const struct svc *s, char *const argv[])
     return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
-/* ------------------------------------------------------------------ users */
-
-/* Look name up in ROOT/etc/passwd (rooted) or the system databases.
- * 1 found, 0 not found. */
-static int lookup_user(const struct svc *s, const char *name, uid_t *uid, gid_t *gid)
-{
-    if (!s->rooted) {
-        struct passwd *pw = getpwnam(name);
-        if (!pw)
-            return 0;
-        *uid = pw->pw_uid;
-        *gid = pw->pw_gid;
-        return 1;
-    }
-    char path[PATH_MAX];
-    if (rpath(s, path, sizeof path, "/etc/passwd") < 0)
-        return 0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char line[1024];
-    size_t nlen = strlen(name);
-    int found = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, name, nlen) != 0 || line[nlen] != ':')
-            continue;
-        /* name:pw:uid:gid:... */
-        char *p = strchr(line + nlen + 1, ':');
-        if (!p)
-            break;
-        char *end;
-        unsigned long u = strtoul(p + 1, &end, 10);
-        if (*end != ':')
-            break;
-        unsigned long g = strtoul(end + 1, &end, 10);
-        if (*end != ':')
-            break;
-        *uid = (uid_t)u;
-        *gid = (gid_t)g;
-        found = 1;
-        break;
-    }
-    fclose(f);
-    return found;
-}
-
-static int group_exists(const struct svc *s, const char *name)
-{
-    if (!s->rooted)
-        return getgrnam(name) != NULL;
-    char path[PATH_MAX];
-    if (rpath(s, path, sizeof path, "/etc/group") < 0)
-        return 0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char line[4096];
-    size_t nlen = strlen(name);
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f))
-        found = !strncmp(line, name, nlen) && line[nlen] == ':';
-    fclose(f);
-    return found;
-}
-
-static int ensure_user(const struct svc *s)
-{
-    uid_t uid;
-    gid_t gid;
-    if (lookup_user(s, SERVICE_USER, &uid, &gid)) {
-        act(s, "user %s exists (uid %lu, gid %lu)", SERVICE_USER,
-            (unsigned long)uid, (unsigned long)gid);
-        return 0;
-    }
-    char *argv[16];
-    size_t n = 0;
-    argv[n++] = "useradd";
-    if (s->rooted) {
-        argv[n++] = "--root";
-        argv[n++] = s->root[0] ? (char *)s->root : "/";
-    }
-    argv[n++] = "--system";
-    argv[n++] = "--no-create-home";
-    argv[n++] = "--home-dir";
-    argv[n++] = USERADD_HOME;
-    argv[n++] = "--shell";
-    argv[n++] = USERADD_SHELL;
-    if (group_exists(s, SERVICE_USER)) {
-        argv[n++] = "--gid";
-        argv[n++] = SERVICE_USER;
-    } else {
-        argv[n++] = "--user-group";
-    }
-    argv[n++] = SERVICE_USER;
-    argv[n] = NULL;
-
-    if (s->rooted) {
-        char pw[PATH_MAX];
-        if (rpath(s, pw, sizeof pw, "/etc/passwd") < 0)
-            return -1;
-        if (!exists(pw)) {
-            /* A bare tree (no user database): nothing to add the user to.
-             * Print the command to run inside the image instead. */
-            char line[2048];
-            format_argv(line, sizeof line, argv + 3);
-            act(s, "skip: create system user %s: %s does not exist; inside the image run: "
-                "useradd %s", SERVICE_USER, pw, line);
-            return 0;
-        }
-    }
-    act(s, "create system user %s", SERVICE_USER);
-    int rc = run(s, argv);
-    if (rc != 0) {
-        err(s, "useradd failed (exit status %d): cannot create user %s", rc, SERVICE_USER);
-        return -1;
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------------ files */
 
 /* In dry-run mode: was dir already announced (1), else remember it (0). */
@@ -513,6 +275,25 @@ static int mkdir_p(struct svc *s, const char *path, mode_t mode)
                 break;
         }
     }
+    return 0;
+}
+
+/* Append n bytes of p to the growing buffer *buf (NUL-terminated). */
+static int append(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
+{
+    if (!*buf || *len + n + 1 > *cap) {
+        size_t ncap = (*cap ? *cap : 4096);
+        while (*len + n + 1 > ncap)
+            ncap *= 2;
+        char *nb = realloc(*buf, ncap);
+        if (!nb)
+            return -1;
+        *buf = nb;
+        *cap = ncap;
+    }
+    memcpy(*buf + *len, p, n);
+    *len += n;
+    (*buf)[*len] = '\0';
     return 0;
 }
 
@@ -813,25 +594,81 @@ static void print_snmpd_help(const struct svc *s)
 
 /* ------------------------------------------------------------------ install */
 
-/* Create dir (mode 0750) owned by the service user. */
-static int service_dir(struct svc *s, const char *dir)
+/* Write placed[i] to ROOT/its path, unless it is there with the same bytes. */
+static int place(struct svc *s, int i)
 {
-    if (mkdir_p(s, dir, 0750) < 0)
+    char path[PATH_MAX], dir[PATH_MAX];
+    if (rpath(s, path, sizeof path, placed[i].path) < 0)
         return -1;
-    uid_t uid;
-    gid_t gid;
-    if (lookup_user(s, SERVICE_USER, &uid, &gid)) {
-        struct stat st;
-        if (s->dry || stat(dir, &st) < 0 || st.st_uid != uid || st.st_gid != gid) {
-            act(s, "chown %s:%s %s", SERVICE_USER, SERVICE_USER, dir);
-            if (!s->dry && chown(dir, uid, gid) < 0)
-                fprintf(stderr, PROG " %s: warning: cannot chown %s: %s\n",
-                        s->cmd, dir, strerror(errno));
-        }
-    } else {
-        act(s, "skip: chown %s:%s %s (no such user yet)", SERVICE_USER, SERVICE_USER, dir);
+    memcpy(dir, path, sizeof dir);
+    *strrchr(dir, '/') = '\0';
+    if (mkdir_p(s, dir, 0755) < 0)
+        return -1;
+    const char *text = placed[i].text;
+    char *old = NULL;
+    size_t oldlen = 0;
+    int same = read_file(path, &old, &oldlen) == 0 && oldlen == strlen(text) &&
+               !memcmp(old, text, oldlen);
+    free(old);
+    if (same) {
+        act(s, "%s %s is up to date", placed[i].what, path);
+        return 0;
+    }
+    act(s, "write %s %s", placed[i].what, path);
+    return s->dry ? 0 : write_replace(s, path, text);
+}
+
+/* Run a systemd tool on the snippet placed[i]: "systemd-sysusers [--root=R]
+ * FILE" or "systemd-tmpfiles --create [--root=R] FILE". */
+static int apply(const struct svc *s, int i, const char *tool, const char *opt)
+{
+    char path[PATH_MAX], rootopt[PATH_MAX + 16];
+    char *argv[6];
+    size_t n = 0;
+    if (rpath(s, path, sizeof path, placed[i].path) < 0)
+        return -1;
+    argv[n++] = (char *)tool;
+    if (opt)
+        argv[n++] = (char *)opt;
+    if (s->rooted) {
+        snprintf(rootopt, sizeof rootopt, "--root=%s", s->root[0] ? s->root : "/");
+        argv[n++] = rootopt;
+    }
+    argv[n++] = path;
+    argv[n] = NULL;
+    int rc = run(s, argv);
+    if (rc != 0) {
+        err(s, "%s failed (exit status %d) on %s", tool, rc, path);
+        return -1;
     }
     return 0;
+}
+
+/* The service user and group (sysusers.d), then the log and state
+ * directories owned by them (tmpfiles.d).  A tree without a user database
+ * (--root of a bare tree) gets them when it boots: systemd applies both
+ * snippets then. */
+static int user_and_dirs(struct svc *s, const char *log_dir, const char *state_dir)
+{
+    if (s->rooted) {
+        char pw[PATH_MAX];
+        if (rpath(s, pw, sizeof pw, "/etc/passwd") < 0)
+            return -1;
+        if (!exists(pw) || !find_in_path("systemd-sysusers") || !find_in_path("systemd-tmpfiles")) {
+            act(s, "skip: create system user %s and directories %s, %s: %s; systemd "
+                "creates them from the snippets when that system boots (or run "
+                "systemd-sysusers and systemd-tmpfiles --create in it)", SERVICE_USER,
+                log_dir, state_dir, !exists(pw) ? "the tree has no /etc/passwd"
+                                                : "systemd-sysusers/systemd-tmpfiles not found");
+            return 0;
+        }
+    }
+    act(s, "create system user %s (if missing)", SERVICE_USER);
+    if (apply(s, F_SYSUSERS, "systemd-sysusers", NULL) < 0)
+        return -1;
+    act(s, "create directories %s and %s (owner %s, mode 0750)", log_dir, state_dir,
+        SERVICE_USER);
+    return apply(s, F_TMPFILES, "systemd-tmpfiles", "--create");
 }
 
 int service_install_main(int argc, char **argv, const char *default_config)
@@ -843,11 +680,9 @@ int service_install_main(int argc, char **argv, const char *default_config)
     if ((rc = preflight(&s)) != 0)
         return rc;
 
-    char unit_dir[PATH_MAX], unit[PATH_MAX], conf[PATH_MAX], conf_dir[PATH_MAX];
+    char conf[PATH_MAX], conf_dir[PATH_MAX];
     char log_dir[PATH_MAX], state_dir[PATH_MAX], bin[PATH_MAX], src_buf[PATH_MAX];
-    if (rpath(&s, unit_dir, sizeof unit_dir, SERVICE_UNIT_DIR) < 0 ||
-        rpath(&s, unit, sizeof unit, SERVICE_UNIT_DIR "/" SERVICE_UNIT_NAME) < 0 ||
-        rpath(&s, conf_dir, sizeof conf_dir, SYSCONFDIR) < 0 ||
+    if (rpath(&s, conf_dir, sizeof conf_dir, SYSCONFDIR) < 0 ||
         rpath(&s, conf, sizeof conf, SYSCONFDIR "/ipsecdiagtool.conf") < 0 ||
         rpath(&s, log_dir, sizeof log_dir, LOCALSTATEDIR "/log/ipsecdiagtool") < 0 ||
         rpath(&s, state_dir, sizeof state_dir, LOCALSTATEDIR "/lib/ipsecdiagtool") < 0)
@@ -902,15 +737,12 @@ int service_install_main(int argc, char **argv, const char *default_config)
             config_free(&cfg);
     }
 
-    char *text = service_unit_text();
-    if (!text) {
-        err(&s, "out of memory");
-        return 1;
-    }
-
     /* ---- actions */
     rc = 1;
-    if (ensure_user(&s) < 0)
+    for (int i = 0; i < F_COUNT; i++)
+        if (place(&s, i) < 0)
+            goto out;
+    if (user_and_dirs(&s, log_dir, state_dir) < 0)
         goto out;
 
     /* config */
@@ -938,28 +770,6 @@ int service_install_main(int argc, char **argv, const char *default_config)
             goto out;
     }
 
-    /* log and state directories, owned by the service user */
-    if (service_dir(&s, log_dir) < 0 || service_dir(&s, state_dir) < 0)
-        goto out;
-
-    /* unit */
-    if (mkdir_p(&s, unit_dir, 0755) < 0)
-        goto out;
-    {
-        char *old = NULL;
-        size_t oldlen = 0;
-        int same = read_file(unit, &old, &oldlen) == 0 && oldlen == strlen(text) &&
-                   !memcmp(old, text, oldlen);
-        free(old);
-        if (same) {
-            act(&s, "unit %s is up to date", unit);
-        } else {
-            act(&s, "write unit %s", unit);
-            if (!s.dry && write_replace(&s, unit, text) < 0)
-                goto out;
-        }
-    }
-
     /* enable (and start) */
     if (s.rooted) {
         if (find_in_path("systemctl")) {
@@ -976,8 +786,8 @@ int service_install_main(int argc, char **argv, const char *default_config)
                 goto out;
             if (!exists(link)) {
                 act(&s, "enable (systemctl not found): symlink %s -> %s", link,
-                    SERVICE_UNIT_DIR "/" SERVICE_UNIT_NAME);
-                if (!s.dry && symlink(SERVICE_UNIT_DIR "/" SERVICE_UNIT_NAME, link) < 0) {
+                    SYSTEMDUNITDIR "/" SERVICE_UNIT_NAME);
+                if (!s.dry && symlink(SYSTEMDUNITDIR "/" SERVICE_UNIT_NAME, link) < 0) {
                     err(&s, "cannot create %s: %s", link, strerror(errno));
                     goto out;
                 }
@@ -1003,7 +813,6 @@ int service_install_main(int argc, char **argv, const char *default_config)
                                                       : "is installed, enabled and started");
     print_snmpd_help(&s);
 out:
-    free(text);
     return rc;
 }
 
@@ -1021,7 +830,7 @@ int service_uninstall_main(int argc, char **argv, const char *default_config)
     char unit[PATH_MAX], conf[PATH_MAX], log_dir[PATH_MAX], state_dir[PATH_MAX];
     char link[PATH_MAX], state_dir2[PATH_MAX];
     const char *cfg_abs = default_config ? default_config : SYSCONFDIR "/ipsecdiagtool.conf";
-    if (rpath(&s, unit, sizeof unit, SERVICE_UNIT_DIR "/" SERVICE_UNIT_NAME) < 0 ||
+    if (rpath(&s, unit, sizeof unit, SYSTEMDUNITDIR "/" SERVICE_UNIT_NAME) < 0 ||
         rpath(&s, conf, sizeof conf, cfg_abs) < 0 ||
         rpath(&s, log_dir, sizeof log_dir, LOCALSTATEDIR "/log/ipsecdiagtool") < 0 ||
         rpath(&s, state_dir, sizeof state_dir, STATE_DIR) < 0 ||
@@ -1060,6 +869,19 @@ int service_uninstall_main(int argc, char **argv, const char *default_config)
         }
     } else {
         act(&s, "unit %s is not installed", unit);
+    }
+    /* the snippets; what they made (user, directories) stays unless --purge */
+    for (int i = F_SYSUSERS; i <= F_TMPFILES; i++) {
+        char path[PATH_MAX];
+        if (rpath(&s, path, sizeof path, placed[i].path) < 0)
+            return 1;
+        if (!exists(path))
+            continue;
+        act(&s, "remove %s %s", placed[i].what, path);
+        if (!s.dry && unlink(path) < 0) {
+            err(&s, "cannot remove %s: %s", path, strerror(errno));
+            return 1;
+        }
     }
 
     if (s.purge) {

@@ -14,15 +14,8 @@
 
 #define SERVICE_USER       "ipsecdiag"
 #define SERVICE_UNIT_NAME  "ipsecdiagtool.service"
-#define SERVICE_UNIT_DIR   "/lib/systemd/system"
 
 int service_install_main(int argc, char **argv, const char *default_config);
 int service_uninstall_main(int argc, char **argv, const char *default_config);
-
-/* The unit file text "install" writes: the built-in copy of
- * conf/ipsecdiagtool.service.in with @sbindir@, @sysconfdir@,
- * @localstatedir@ and @SERVICE_TYPE@ filled in.  Returns a malloc'ed
- * string (caller frees), NULL on allocation failure. */
-char *service_unit_text(void);
 
 #endif

@@ -64,7 +64,7 @@ struct tunnel_ids *tunnel_ids_create(uint32_t cap)
     }
     m->cap = cap;
     m->hmask = hcap - 1;
-    m->head = m->tail = NONE;
+    m->head = m->tail = m->live_first = NONE;
     m->free_head = NONE;        /* entries from fresh onwards were never used */
     m->next_index = 1;
     return m;
@@ -104,6 +104,8 @@ struct tunnel_id *tunnel_ids_find(struct tunnel_ids *m, const struct idt_addr *a
 static void lru_unlink(struct tunnel_ids *m, uint32_t i)
 {
     struct tunnel_id *id = &m->e[i];
+    if (m->live_first == i)
+        m->live_first = id->next;   /* the next one, if any, is live too */
     if (id->prev != NONE)
         m->e[id->prev].next = id->next;
     else
@@ -123,6 +125,27 @@ static void lru_append(struct tunnel_ids *m, uint32_t i)
     else
         m->head = i;
     m->tail = i;
+}
+
+/* Link entry i as the most recent of its kind: live ones at the tail, the
+ * others just before the first live one. */
+static void lru_link(struct tunnel_ids *m, uint32_t i)
+{
+    struct tunnel_id *id = &m->e[i];
+    if (id->live || m->live_first == NONE) {
+        lru_append(m, i);
+        if (id->live && m->live_first == NONE)
+            m->live_first = i;
+        return;
+    }
+    uint32_t nx = m->live_first;
+    id->next = nx;
+    id->prev = m->e[nx].prev;
+    if (id->prev != NONE)
+        m->e[id->prev].next = i;
+    else
+        m->head = i;
+    m->e[nx].prev = i;
 }
 
 void tunnel_ids_remove(struct tunnel_ids *m, struct tunnel_id *id)
@@ -162,7 +185,7 @@ struct tunnel_id *tunnel_ids_insert(struct tunnel_ids *m, const struct idt_addr 
     if (m->free_head == NONE && m->fresh < m->cap) {
         i = m->fresh++;         /* untouched until now: a big map costs no RSS up front */
     } else {
-        if (m->free_head == NONE)
+        if (m->free_head == NONE)   /* the head is live only if all are */
             tunnel_ids_remove(m, &m->e[m->head]);
         i = m->free_head;
         m->free_head = m->e[i].next;
@@ -175,7 +198,7 @@ struct tunnel_id *tunnel_ids_insert(struct tunnel_ids *m, const struct idt_addr 
     id->index = index;
     snprintf(id->name, sizeof id->name, "%s", name);
     id->last_seen_s = now_s;
-    lru_append(m, i);
+    lru_link(m, i);
     uint32_t p = (uint32_t)tunnel_ids_pair_hash(local, remote) & m->hmask;
     while (m->hash[p])
         p = (p + 1) & m->hmask;
@@ -185,18 +208,32 @@ struct tunnel_id *tunnel_ids_insert(struct tunnel_ids *m, const struct idt_addr 
     return id;
 }
 
-void tunnel_ids_touch(struct tunnel_ids *m, struct tunnel_id *id, uint64_t now_s)
+static void touch_time(struct tunnel_ids *m, struct tunnel_id *id, uint64_t now_s)
 {
-    uint32_t i = (uint32_t)(id - m->e);
-    if (m->tail != i) {
-        lru_unlink(m, i);
-        lru_append(m, i);
-    }
     if (now_s > id->last_seen_s) {
         if (now_s - id->last_seen_s >= TOUCH_SAVE_S)
             m->changes++;
         id->last_seen_s = now_s;
     }
+}
+
+void tunnel_ids_touch(struct tunnel_ids *m, struct tunnel_id *id, uint64_t now_s)
+{
+    uint32_t i = (uint32_t)(id - m->e);
+    if (m->tail != i) {
+        lru_unlink(m, i);
+        lru_link(m, i);
+    }
+    touch_time(m, id, now_s);
+}
+
+void tunnel_ids_set_live(struct tunnel_ids *m, struct tunnel_id *id, int live, uint64_t now_s)
+{
+    uint32_t i = (uint32_t)(id - m->e);
+    lru_unlink(m, i);
+    id->live = live ? 1 : 0;
+    lru_link(m, i);
+    touch_time(m, id, now_s);
 }
 
 struct tunnel_id *tunnel_ids_first(struct tunnel_ids *m)

@@ -3,9 +3,13 @@
  * name, last-seen seconds), with the next index to hand out, and its
  * versioned text form (the state file).  Pure module (no I/O).
  *
- * Lookup, insert, remove and touch are O(1) (open-addressing hash plus an
- * LRU list).  When the map is full, an insert evicts the least recently
- * touched entry.  Nothing allocates after creation.
+ * Lookup, insert, remove, touch and tunnel_ids_set_live are O(1)
+ * (open-addressing hash plus an LRU list).  The list holds the entries
+ * that are not live (least recently touched first), then the live ones
+ * (identities of tunnels that exist now).  When the map is full, an insert
+ * evicts the least recently touched entry that is not live, so a live
+ * identity is never forgotten while one that is not live remains.
+ * Nothing allocates after creation.
  *
  * Text form, version 1 (every line ends with '\n'):
  *   ipsecdiagtool-tunnels 1
@@ -31,6 +35,7 @@ struct tunnel_id {
     struct idt_addr local, remote;
     uint32_t index;
     uint8_t used;
+    uint8_t live;               /* its tunnel exists (tunnel_ids_set_live) */
     char name[IDT_NAME_MAX];
     uint64_t last_seen_s;
     uint32_t prev, next;        /* LRU list (TUNNEL_IDS_NONE ends it) */
@@ -42,6 +47,8 @@ struct tunnel_ids {
     uint32_t *hash;             /* 0 = empty, else entry + 1 */
     uint32_t hmask;
     uint32_t head, tail;        /* head = least recently touched */
+    uint32_t live_first;        /* first live entry; it and all after it are
+                                 * live (TUNNEL_IDS_NONE: none is) */
     uint32_t free_head;         /* removed entries, chained through next */
     uint32_t fresh;             /* entries fresh..cap-1 were never used */
     uint64_t next_index;        /* 1..2^32; 2^32 = index space exhausted */
@@ -60,18 +67,27 @@ struct tunnel_id *tunnel_ids_find(struct tunnel_ids *m, const struct idt_addr *a
                                   const struct idt_addr *b);
 
 /* Add a pair that is not in the map (evicting the least recently touched
- * entry when full) as the most recent entry.  Never fails. */
+ * entry that is not live when full; a live one only if all are) as the
+ * most recent entry that is not live.  Never fails. */
 struct tunnel_id *tunnel_ids_insert(struct tunnel_ids *m, const struct idt_addr *local,
                                     const struct idt_addr *remote, uint32_t index,
                                     const char *name, uint64_t now_s);
 
 void tunnel_ids_remove(struct tunnel_ids *m, struct tunnel_id *id);
 
-/* Make id the most recent; its time becomes max(time, now_s).  Counts as
- * a change (to be saved) only when the stored time moves by an hour. */
+/* Make id the most recent of its kind (live or not); its time becomes
+ * max(time, now_s).  Counts as a change (to be saved) only when the stored
+ * time moves by an hour. */
 void tunnel_ids_touch(struct tunnel_ids *m, struct tunnel_id *id, uint64_t now_s);
 
-/* Entries from least to most recent: first, then next until NULL. */
+/* Mark id live (its tunnel exists) or not, as the most recent of its new
+ * kind, with the time rule of tunnel_ids_touch.  A live entry is never
+ * evicted while one that is not live remains; the text form lists the
+ * live entries last. */
+void tunnel_ids_set_live(struct tunnel_ids *m, struct tunnel_id *id, int live, uint64_t now_s);
+
+/* Entries from least to most recent (those not live, then the live ones):
+ * first, then next until NULL. */
 struct tunnel_id *tunnel_ids_first(struct tunnel_ids *m);
 struct tunnel_id *tunnel_ids_next(struct tunnel_ids *m, const struct tunnel_id *id);
 

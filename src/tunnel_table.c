@@ -2,10 +2,14 @@
  * unordered pair of outer addresses through a small open-addressing hash.
  *
  * Slots: configured tunnels occupy slots 0..nconf-1 in config order;
- * discovered ones take free slots (a free list chained through the index
- * field of unused slots).  Slots only grow when every one is in use, and a
- * reload rebuilds the array for the tunnels that exist, so the slot count
- * stays proportional to the live tunnels.
+ * discovered ones take a removed slot (a free list chained through the
+ * index field of removed slots), else the next never-used one.  The slots
+ * (nconf + max_discovered) and the pair hash are reserved whole when the
+ * table is built, so adding a tunnel never grows or rehashes anything:
+ * O(1) in the worst case.  Slots are zeroed memory that is only touched
+ * when used (calloc of a fresh mapping), so the memory in use follows the
+ * most tunnels that existed at once; a reload rebuilds the array for the
+ * tunnels that exist.
  *
  * Identities of discovered tunnels (index, name, address order) come from
  * the tunnel_ids map, which remembers them across aging, reloads and (via
@@ -32,7 +36,8 @@ struct tunnel_table {
     uint32_t nconf;             /* configured: slots 0..nconf-1 */
     uint32_t ndiscovered;
     uint32_t max_discovered;
-    uint32_t free_head;         /* first unused slot, NONE if all used */
+    uint32_t free_head;         /* first removed slot, NONE if none */
+    uint32_t fresh;             /* slots fresh..nslots-1 were never used */
     uint32_t *hash;             /* pairs: 0 = empty, else slot + 1 */
     uint32_t hmask;
     struct conf_index ci;
@@ -224,17 +229,6 @@ int tunnel_table_load_ids(struct tunnel_table *t, const char *text, size_t len,
     return 0;
 }
 
-void tunnel_table_touch(struct tunnel_table *t, struct tunnel *tu, uint64_t now_s)
-{
-    if (tu->origin != TUNNEL_DISCOVERED)
-        return;
-    struct tunnel_id *id = tunnel_ids_find(t->ids, &tu->local, &tu->remote);
-    if (id)
-        tunnel_ids_touch(t->ids, id, now_s);
-    else    /* not expected: live identities are the most recent ones */
-        tunnel_ids_insert(t->ids, &tu->local, &tu->remote, tu->index, tu->name, now_s);
-}
-
 /* ------------------------------------------------------------ table */
 
 void tunnel_alert_params(const struct idt_config *cfg, const struct tunnel *tu,
@@ -297,22 +291,14 @@ static void init_configured(struct tunnel *tu, const struct idt_config *cfg, uin
     alert_init(&tu->alert, &ap, now_us);
 }
 
-/* Chain the unused slots from..n-1 into the free list, lowest first. */
-static uint32_t chain_free(struct tunnel *slots, uint32_t from, uint32_t n, uint32_t tail)
+/* Slots for nconf configured and max_discovered discovered tunnels. */
+static int slots_for(uint32_t nconf, uint32_t max_discovered, uint32_t *out)
 {
-    uint32_t head = tail;
-    for (uint32_t s = n; s-- > from;) {
-        memset(&slots[s], 0, sizeof slots[s]);
-        slots[s].index = head;
-        head = s;
-    }
-    return head;
-}
-
-static uint32_t slots_for(uint32_t live)
-{
-    uint64_t n = (uint64_t)live + live / 4 + 8;
-    return n > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)n;
+    uint64_t n = (uint64_t)nconf + max_discovered;
+    if (n > UINT32_MAX / 4)
+        return -1;
+    *out = n ? (uint32_t)n : 1;
+    return 0;
 }
 
 struct tunnel_table *tunnel_table_create(const struct idt_config *cfg,
@@ -323,7 +309,10 @@ struct tunnel_table *tunnel_table_create(const struct idt_config *cfg,
         return NULL;
     t->max_discovered = max_discovered;
     t->nconf = (uint32_t)cfg->ntunnels;
-    t->nslots = slots_for(t->nconf);
+    if (slots_for(t->nconf, max_discovered, &t->nslots) < 0) {
+        free(t);
+        return NULL;
+    }
     t->slot = calloc(t->nslots, sizeof *t->slot);
     t->hmask = hash_cap(t->nslots) - 1;
     t->hash = calloc((size_t)t->hmask + 1, sizeof *t->hash);
@@ -337,7 +326,8 @@ struct tunnel_table *tunnel_table_create(const struct idt_config *cfg,
         hash_insert(t->hash, t->hmask, t->slot, i);
     }
     t->count = t->nconf;
-    t->free_head = chain_free(t->slot, t->nconf, t->nslots, NONE);
+    t->free_head = NONE;
+    t->fresh = t->nconf;
     conf_build(&t->ci, t->slot, t->nconf);
     reconcile_ids(t);
     return t;
@@ -354,32 +344,6 @@ void tunnel_table_destroy(struct tunnel_table *t)
     free(t);
 }
 
-/* Double the slots; on failure nothing changes. */
-static int grow(struct tunnel_table *t)
-{
-    if (t->nslots > UINT32_MAX / 4)
-        return -1;
-    uint32_t n = t->nslots * 2, hcap = hash_cap(n);
-    uint32_t *h = calloc(hcap, sizeof *h);
-    if (!h)
-        return -1;
-    struct tunnel *s = realloc(t->slot, (size_t)n * sizeof *s);
-    if (!s) {
-        free(h);
-        return -1;
-    }
-    t->slot = s;
-    t->free_head = chain_free(s, t->nslots, n, t->free_head);
-    t->nslots = n;
-    free(t->hash);
-    t->hash = h;
-    t->hmask = hcap - 1;
-    for (uint32_t i = 0; i < n; i++)
-        if (s[i].used)
-            hash_insert(h, t->hmask, s, i);
-    return 0;
-}
-
 struct tunnel *tunnel_table_add_discovered(struct tunnel_table *t,
                                            const struct idt_addr *local,
                                            const struct idt_addr *remote,
@@ -390,20 +354,24 @@ struct tunnel *tunnel_table_add_discovered(struct tunnel_table *t,
     struct tunnel_id *id = tunnel_ids_find(t->ids, local, remote);
     if (!id && t->ids->next_index > UINT32_MAX)
         return NULL;
-    if (t->free_head == NONE && grow(t) < 0)
-        return NULL;
+    if (t->free_head == NONE && t->fresh >= t->nslots)
+        return NULL;            /* not expected: the slots hold every tunnel allowed */
     uint64_t now_s = now_us / 1000000u;
-    if (id) {
-        tunnel_ids_touch(t->ids, id, now_s);
-    } else {
+    if (!id) {
         char name[IDT_NAME_MAX];
         uint32_t index = (uint32_t)t->ids->next_index++;
         make_name(t, name, local, remote, index);
         id = tunnel_ids_insert(t->ids, local, remote, index, name, now_s);
     }
-    uint32_t s = t->free_head;
+    tunnel_ids_set_live(t->ids, id, 1, now_s);  /* never forgotten while it exists */
+    uint32_t s;
+    if (t->free_head != NONE) {
+        s = t->free_head;
+        t->free_head = t->slot[s].index;
+    } else {
+        s = t->fresh++;
+    }
     struct tunnel *tu = &t->slot[s];
-    t->free_head = tu->index;
     memset(tu, 0, sizeof *tu);
     tu->used = 1;
     tu->origin = TUNNEL_DISCOVERED;
@@ -426,6 +394,9 @@ void tunnel_table_remove(struct tunnel_table *t, struct tunnel *tu)
     if (!tu->used || tu->origin != TUNNEL_DISCOVERED)
         return;
     uint32_t s = (uint32_t)(tu - t->slot);
+    struct tunnel_id *id = tunnel_ids_find(t->ids, &tu->local, &tu->remote);
+    if (id)
+        tunnel_ids_set_live(t->ids, id, 0, tu->last_seen_us / 1000000u);
     hash_delete(t, s);
     memset(tu, 0, sizeof *tu);
     tu->index = t->free_head;
@@ -448,7 +419,7 @@ struct tunnel *tunnel_table_at(struct tunnel_table *t, uint32_t slot)
 
 uint32_t tunnel_table_slots(const struct tunnel_table *t)
 {
-    return t->nslots;
+    return t->fresh;
 }
 
 uint32_t tunnel_table_count(const struct tunnel_table *t)
@@ -471,11 +442,10 @@ int tunnel_table_reconfigure(struct tunnel_table *t, const struct idt_config *cf
     /* 1. allocate everything; on failure nothing has changed.  The old
      * configured tunnels are counted once more: the SAs of those that go
      * become discovered tunnels, which then need no allocation. */
-    uint32_t nconf = (uint32_t)cfg->ntunnels;
-    uint64_t need = (uint64_t)nconf + t->ndiscovered + t->nconf;
-    if (need > UINT32_MAX / 4)
+    uint32_t nconf = (uint32_t)cfg->ntunnels, n;
+    if (slots_for(nconf, t->max_discovered, &n) < 0)
         return -1;
-    uint32_t n = slots_for((uint32_t)need), hcap = hash_cap(n);
+    uint32_t hcap = hash_cap(n);
     struct tunnel *s = calloc(n, sizeof *s);
     uint32_t *h = calloc(hcap, sizeof *h);
     struct conf_index ci;
@@ -507,7 +477,7 @@ int tunnel_table_reconfigure(struct tunnel_table *t, const struct idt_config *cf
     }
     conf_build(&ci, s, nconf);
     uint32_t pos = nconf;
-    for (uint32_t k = 0; k < t->nslots; k++) {
+    for (uint32_t k = 0; k < t->fresh; k++) {
         const struct tunnel *tu = &t->slot[k];
         if (tu->used && tu->origin == TUNNEL_DISCOVERED)
             s[pos++] = *tu;
@@ -526,9 +496,13 @@ int tunnel_table_reconfigure(struct tunnel_table *t, const struct idt_config *cf
     t->count = nconf;
     t->ndiscovered = 0;
     uint64_t now_s = now_us / 1000000u;
-    for (uint32_t k = nconf; k < pos; k++)   /* live identities are never evicted */
-        if (!tunnel_ids_find(t->ids, &s[k].local, &s[k].remote))
-            tunnel_ids_insert(t->ids, &s[k].local, &s[k].remote, s[k].index, s[k].name, now_s);
+    for (uint32_t k = nconf; k < pos; k++) {    /* live identities are never evicted */
+        struct tunnel_id *id = tunnel_ids_find(t->ids, &s[k].local, &s[k].remote);
+        if (!id)
+            id = tunnel_ids_insert(t->ids, &s[k].local, &s[k].remote, s[k].index, s[k].name,
+                                   now_s);
+        tunnel_ids_set_live(t->ids, id, 1, now_s);
+    }
     reconcile_ids(t);
 
     /* discovered tunnels: merged into a configured pair, or their identity */
@@ -553,6 +527,7 @@ int tunnel_table_reconfigure(struct tunnel_table *t, const struct idt_config *cf
         t->ndiscovered++;
     }
     t->count = keep;
-    t->free_head = chain_free(s, keep, n, NONE);
+    t->free_head = NONE;
+    t->fresh = keep;
     return 0;
 }

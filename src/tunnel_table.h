@@ -44,11 +44,22 @@ struct tunnel {
     uint32_t tentative_sas;     /* of active_sas, those not yet confirmed */
     uint64_t evicted_sas;       /* tentative SAs of this tunnel evicted */
     uint64_t refused_pkts;      /* packets of new SAs of this pair refused */
+    /* The engine's watch list (slot numbers; owned by the engine, zeroed
+     * by add and remove, stale after tunnel_table_reconfigure). */
+    uint32_t watch_prev, watch_next;
+    uint8_t watched;
+    /* The engine's idle wheel (idle_wheel.h; same ownership as the watch
+     * list): slot links, bucket, membership. */
+    uint32_t idle_prev, idle_next;
+    uint16_t idle_bucket;
+    uint8_t idle_queued;
 };
 
 struct tunnel_table;
 
-/* Build from the configured tunnels; max_discovered caps discovered ones. */
+/* Build from the configured tunnels; max_discovered caps discovered ones.
+ * Reserves slots and hash for all of them at once (memory is touched as
+ * tunnels appear). */
 struct tunnel_table *tunnel_table_create(const struct idt_config *cfg,
                                          uint32_t max_discovered, uint64_t now_us);
 void tunnel_table_destroy(struct tunnel_table *t);
@@ -61,23 +72,24 @@ struct tunnel *tunnel_table_find(struct tunnel_table *t, const struct idt_addr *
  * gets its remembered index, name and local/remote order; a new one gets
  * the given order, the next index (above every remembered and configured
  * one) and a generated name no configured tunnel has.  NULL when the
- * discovered-tunnel cap is reached, the index space is exhausted, or the
- * slots cannot grow (only when all are in use).  O(1) amortized. */
+ * discovered-tunnel cap is reached or the index space is exhausted.  O(1),
+ * no allocation (the slots were reserved for the cap). */
 struct tunnel *tunnel_table_add_discovered(struct tunnel_table *t,
                                            const struct idt_addr *local,
                                            const struct idt_addr *remote,
                                            uint64_t now_us);
 
-/* Remove a discovered tunnel (aging); its identity stays remembered.
- * No allocation. */
+/* Remove a discovered tunnel (aging); its identity stays remembered, no
+ * longer live, last seen at tu->last_seen_us.  O(1) (backward-shift hash
+ * deletion, free list); no allocation. */
 void tunnel_table_remove(struct tunnel_table *t, struct tunnel *tu);
 
 /* Slot access: slots are stable while the tunnel exists (and until the
  * next tunnel_table_reconfigure, which renumbers them). */
 uint32_t tunnel_table_slot(const struct tunnel_table *t, const struct tunnel *tu);
 struct tunnel *tunnel_table_at(struct tunnel_table *t, uint32_t slot);
-/* Upper bound of the slot numbers: proportional to the most tunnels that
- * existed at once since the last reconfigure. */
+/* Upper bound of the slot numbers in use: the most tunnels that existed
+ * at once since the last reconfigure. */
 uint32_t tunnel_table_slots(const struct tunnel_table *t);
 uint32_t tunnel_table_count(const struct tunnel_table *t);
 
@@ -90,7 +102,7 @@ uint32_t tunnel_table_count(const struct tunnel_table *t);
  * or -1 on allocation failure with the table unchanged.  After success,
  * one discovered tunnel per old configured tunnel can be added without
  * allocating (for SAs of configured tunnels that went away).  Slots are
- * renumbered and proportional to the tunnels that exist. */
+ * renumbered: the tunnels that exist take the lowest ones.  O(tunnels). */
 int tunnel_table_reconfigure(struct tunnel_table *t, const struct idt_config *cfg,
                              uint64_t now_us);
 
@@ -103,10 +115,6 @@ struct tunnel_ids *tunnel_table_ids(struct tunnel_table *t);
  * (nothing changed). */
 int tunnel_table_load_ids(struct tunnel_table *t, const char *text, size_t len,
                           char *err, size_t errlen);
-
-/* A discovered tunnel is alive at now_s: its identity becomes the most
- * recent (so that the least recently seen ones are forgotten first). */
-void tunnel_table_touch(struct tunnel_table *t, struct tunnel *tu, uint64_t now_s);
 
 /* Alert parameters of a tunnel from the config (overrides applied). */
 void tunnel_alert_params(const struct idt_config *cfg, const struct tunnel *tu,

@@ -50,6 +50,9 @@ ipsecDiagTunnelActive           $ROOT.0.11
 ipsecDiagCaptureDroppingCleared $ROOT.0.12
 ipsecDiagTrafficGroup           $ROOT.2.2.20
 ipsecDiagStateNotificationsGroup $ROOT.2.2.24
+ipsecDiagTunnelMtuTargetAddrText $ROOT.1.2.1.42
+ipsecDiagSaSpiHex               $ROOT.1.3.1.32
+ipsecDiagReadableGroup          $ROOT.2.2.12
 "
 
 fail() {

@@ -4,7 +4,8 @@
 set -u
 top=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$top"
-defs=(-DSYSCONFDIR='"/etc"' -DLOCALSTATEDIR='"/var"' -DSBINDIR='"/usr/sbin"')
+defs=(-DSYSCONFDIR='"/etc"' -DLOCALSTATEDIR='"/var"' -DSBINDIR='"/usr/sbin"' -DSYSTEMDUNITDIR='"/lib/systemd/system"'
+      -DSYSUSERSDIR='"/usr/lib/sysusers.d"' -DTMPFILESDIR='"/usr/lib/tmpfiles.d"')
 # idt_build.h comes from configure: use the build tree that has it
 bdir=""
 for d in "${IDT_BUILDDIR:-}" "$top" "$top/_ci" "$top/build"; do

@@ -9,7 +9,8 @@
  *
  * Build and run (libconfig itself is not instrumented):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *       src/config.c tests/fuzz/fuzz_config.c \
+ *       src/config.c src/config_tunnels.c src/config_value.c src/config_scan.c \
+ *       src/addr.c tests/fuzz/fuzz_config.c \
  *       $(pkg-config --cflags --libs libconfig) -o fuzz_config
  *   mkdir -p corpus && cp conf/ipsecdiagtool.conf corpus/
  *   ./fuzz_config -max_total_time=60 corpus

@@ -87,7 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     /* SA table policy (engine.h): the tunnels' active and tentative SAs
      * are the table's entries and tentative flags */
-    uint32_t active = 0, tentative = 0, tent_entries = 0, cur = 0;
+    uint32_t active = 0, tentative = 0, tent_entries = 0;
+    cur = 0;
     for (uint32_t s = 0; s < n; s++) {
         const struct tunnel *tu = tunnel_table_at(e.tunnels, s);
         if (tu) {

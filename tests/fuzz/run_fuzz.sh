@@ -3,7 +3,7 @@
 #
 #   fuzz_esp_parse   src/esp_parse.c
 #   fuzz_rw          src/replay_window.c against tests/unit/rw_reference.c
-#   fuzz_config      src/config.c (+ libconfig, not instrumented)
+#   fuzz_config      src/config*.c, src/addr.c (+ libconfig, not instrumented)
 #   fuzz_engine      a frame sequence through engine_packet()
 #   fuzz_pcap_file   a whole capture file through src/pcap_file.c and the engine
 #   fuzz_state       the tunnel state file parser (src/tunnel_ids.c), round trip
@@ -47,6 +47,8 @@ fi
 OUT=$(cd "$OUT" && pwd)
 
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+# the configuration loader (config_load_string) and what it uses
+CONFIG_SRC="$SRC/src/config.c $SRC/src/config_tunnels.c $SRC/src/config_value.c $SRC/src/config_scan.c $SRC/src/addr.c"
 if ! LIBCONFIG=$(pkg-config --cflags --libs libconfig 2>/dev/null); then
     echo "$0: pkg-config cannot find libconfig (apt-get install libconfig-dev pkg-config)" >&2
     exit 2
@@ -71,19 +73,19 @@ build fuzz_esp_parse "$SRC/src/esp_parse.c" "$SRC/tests/fuzz/fuzz_esp_parse.c"
 build fuzz_rw -I"$SRC/tests/unit" "$SRC/src/replay_window.c" "$SRC/tests/unit/rw_reference.c" \
     "$SRC/tests/fuzz/fuzz_rw.c"
 # shellcheck disable=SC2086
-build fuzz_config "$SRC/src/config.c" "$SRC/tests/fuzz/fuzz_config.c" $LIBCONFIG
+build fuzz_config $CONFIG_SRC "$SRC/tests/fuzz/fuzz_config.c" $LIBCONFIG
 # shellcheck disable=SC2086
 build fuzz_engine "$SRC/src/engine.c" "$SRC/src/esp_parse.c" "$SRC/src/sa_table.c" \
     "$SRC/src/replay_window.c" "$SRC/src/tunnel_table.c" "$SRC/src/tunnel_ids.c" "$SRC/src/alert.c" \
-    "$SRC/src/config.c" "$SRC/tests/fuzz/fuzz_engine.c" $LIBCONFIG
+    $CONFIG_SRC "$SRC/tests/fuzz/fuzz_engine.c" $LIBCONFIG
 # shellcheck disable=SC2086
 build fuzz_pcap_file "$SRC/src/pcap_file.c" "$SRC/src/engine.c" "$SRC/src/esp_parse.c" \
     "$SRC/src/sa_table.c" "$SRC/src/replay_window.c" "$SRC/src/tunnel_table.c" \
-    "$SRC/src/tunnel_ids.c" "$SRC/src/alert.c" "$SRC/src/config.c" "$SRC/tests/fuzz/fuzz_pcap_file.c" \
+    "$SRC/src/tunnel_ids.c" "$SRC/src/alert.c" $CONFIG_SRC "$SRC/tests/fuzz/fuzz_pcap_file.c" \
     $LIBCONFIG
 # shellcheck disable=SC2086
 build fuzz_state "$SRC/src/tunnel_ids.c" "$SRC/src/tunnel_table.c" "$SRC/src/alert.c" \
-    "$SRC/src/config.c" "$SRC/tests/fuzz/fuzz_state.c" $LIBCONFIG
+    $CONFIG_SRC "$SRC/tests/fuzz/fuzz_state.c" $LIBCONFIG
 
 status=0
 summary=""

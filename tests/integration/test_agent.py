@@ -80,8 +80,16 @@ def test_tunnel_table_identity(env):
     assert w["ipsecDiagTunnelStateAlerts.3"] == "false"
     assert w["ipsecDiagTunnelAlertLossRate.3"] == "500"
     assert w["ipsecDiagTunnelAlertsEnabled.3"] == "false"
-    # exactly two rows: 33 - 1 (index) + 22 (50..71) accessible columns each
-    assert len(w) == 2 * 54
+    # the same addresses as text (ipsecDiagReadableGroup)
+    assert w["ipsecDiagTunnelLocalAddrText.7"] == "198.51.100.1"
+    assert w["ipsecDiagTunnelRemoteAddrText.7"] == "203.0.113.7"
+    assert w["ipsecDiagTunnelMtuTargetAddrText.7"] == "10.10.2.1"
+    assert w["ipsecDiagTunnelLocalAddrText.3"] == "2001:db8::1"
+    assert w["ipsecDiagTunnelRemoteAddrText.3"] == "2001:db8:ffff::2"
+    assert w["ipsecDiagTunnelMtuTargetAddrText.3"] == ""
+    # exactly two rows: 33 - 1 (index) + 3 (text, 40..42) + 22 (50..71)
+    # accessible columns each
+    assert len(w) == 2 * 57
     # rows come in index order within a column (GETNEXT order)
     keys = [k for k in w if k.startswith("ipsecDiagTunnelName.")]
     assert keys == ["ipsecDiagTunnelName.3", "ipsecDiagTunnelName.7"]
@@ -105,7 +113,7 @@ def test_whole_mib_walk_is_ordered(env):
     p = env.client("snmpwalk", "-On", ROOT)
     lines = [l for l in p.stdout.splitlines() if l.strip()]
     assert "not increasing" not in p.stderr
-    assert len(lines) == 16 + 2 * 54      # 16 scalars, 2 tunnel rows of 54 readable columns
+    assert len(lines) == 16 + 2 * 57      # 16 scalars, 2 tunnel rows of 57 readable columns
     assert lines[0].startswith(ROOT + ".1.1.1.0 = Counter64: ")
     # bulkwalk gives the same
     pb = env.client("snmpbulkwalk", "-On", ROOT)
@@ -122,13 +130,16 @@ def test_getnext_from_odd_places(env):
     assert nx(t + ".2.7.0") == t + ".3.3"
     assert nx(t + ".1") == t + ".2.3"           # index column is not accessible
     assert nx(t + ".2.4294967295") == t + ".3.3"
+    assert nx(t + ".29.7") == t + ".30.3"
+    assert nx(t + ".33.7") == t + ".40.3"       # columns 34..39 do not exist
+    assert nx(t + ".35") == t + ".40.3"
+    assert nx(t + ".42.7") == t + ".50.3"       # columns 43..49 do not exist
+    assert nx(t + ".45") == t + ".50.3"
     assert nx(ROOT + ".1.1.11.0") == ROOT + ".1.1.12.0"
     assert nx(ROOT + ".1.1.12.0") == ROOT + ".1.1.13.0"
     assert nx(ROOT + ".1.1.16.0") == t + ".2.3"  # last scalar -> first tunnel cell
     assert nx(t + ".23.7") == t + ".24.3"        # last row of a column -> first row of the next
-    assert nx(t + ".33.7") == t + ".50.3"        # over the unassigned columns 34..49
-    assert nx(t + ".40") == t + ".50.3"
-    assert nx(t + ".71.7") != t + ".71.7" and not nx(t + ".71.7").startswith(t + ".")
+    assert not nx(t + ".71.7").startswith(ROOT)  # the last cell (no SA rows here)
     assert nx(ROOT + ".1.1") == ROOT + ".1.1.1.0"
 
 

@@ -28,6 +28,7 @@ the subagent run inside it, the subagent captures on one end, tcpreplay
 sends a generated capture into the other; a UDP listener in the same
 namespace records the remote syslog datagrams.
 """
+import datetime
 import decimal
 import json
 import os
@@ -178,11 +179,19 @@ def run_offline(idt_bin, pcap, conf, env=None):
 DETAIL_KEYS = ("received", "criterion", "threshold_lost", "threshold_ppm", "reminder")
 
 
+def iso_utc(time_us):
+    """ISO 8601 UTC with microseconds, by Python's own calendar arithmetic."""
+    t = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc) + \
+        datetime.timedelta(microseconds=time_us)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def json_alerts(rep, details=None):
     """The alerts list with the time converted to integer microseconds,
     without the detail fields (DETAIL_KEYS), which go to `details` (a list)
-    if given.  Every alert here trips on the lost criterion (alert_ppm is
-    0) and has no reminders; its rate agrees with lost and received."""
+    if given; time_iso must be the same instant (checked, then dropped).
+    Every alert here trips on the lost criterion (alert_ppm is 0) and has
+    no reminders; its rate agrees with lost and received."""
     out = []
     for a in rep["alerts"]:
         a = dict(a)
@@ -195,6 +204,7 @@ def json_alerts(rep, details=None):
         assert isinstance(a["time"], decimal.Decimal), a
         assert a["time"].as_tuple().exponent == -6, "time must have 6 decimals: %r" % a
         a["time"] = int(a["time"] * US)
+        assert a.pop("time_iso") == iso_utc(a["time"]), a
         out.append(a)
     return out
 
@@ -255,6 +265,18 @@ def test_offline_single_burst_exact_alerts(idt_bin, workdir, child_env):
     assert got == hand, "alerts differ:\nexpected:\n%s\ngot:\n%s" % (fmt(hand), fmt(got))
     assert details[0] == {"received": 254, "criterion": "lost", "threshold_lost": 10,
                           "threshold_ppm": 0, "reminder": 0}
+
+    # the text report lists the same alerts, epoch seconds then ISO 8601 UTC
+    # (T0 = 1_700_000_000 s is 2023-11-14T22:13:20Z)
+    p = subprocess.run([idt_bin, "interactive", "-r", str(pcap), "-c", str(conf)],
+                       capture_output=True, text=True, timeout=TIMEOUT, env=child_env)
+    assert p.returncode == 0, p.stderr
+    tail = p.stdout[p.stdout.index("\nAlerts (time in Unix seconds, then in UTC)\n"):]
+    assert tail.splitlines()[2:4] == [
+        "1700000002.740000  2023-11-14T22:13:22.740000Z  exceeded tunnel hq: lost=10 "
+        "interval=4s rate_ppm=37878",
+        "1700000011.020000  2023-11-14T22:13:31.020000Z  cleared  tunnel hq: lost=0 "
+        "interval=4s rate_ppm=0"], tail
 
     # the totals behind it
     tu = {t["name"]: t for t in rep["tunnels"]}["hq"]

@@ -36,8 +36,8 @@ from snmpenv import SnmpEnv, wait_for
 
 M = "IPSECDIAG-MIB::"
 SERVICE_USER = "ipsecdiag"          # fixed in src/daemon.c
-CAP_NET_ADMIN, CAP_NET_RAW = 12, 13
-CAPS_KEPT = (1 << CAP_NET_RAW) | (1 << CAP_NET_ADMIN)   # 0x3000
+CAP_NET_RAW = 13
+CAPS_KEPT = 1 << CAP_NET_RAW        # 0x2000: all the daemon needs (src/privs.c)
 
 # tunnels (name, index, local, remote): ESP from remote to local is inbound
 TA = ("alpha", 1, "198.51.100.1", "203.0.113.1")
@@ -384,7 +384,43 @@ def proc_status(path):
     return out
 
 
-def test_privilege_drop(idt_bin, open_workdir, net, service_user):
+def unit_as_setpriv(idt_bin):
+    """The privilege settings of the shipped unit (User, Group,
+    AmbientCapabilities, CapabilityBoundingSet, NoNewPrivileges of the
+    generated conf/ipsecdiagtool.service), as a setpriv(1) command prefix:
+    what systemd does to the process before exec, without systemd."""
+    unit = Path(idt_bin).parent / "conf" / "ipsecdiagtool.service"
+    if not unit.is_file():
+        pytest.fail("%s does not exist: `make` generates it" % unit, pytrace=False)
+    svc, section = {}, None
+    for line in unit.read_text().splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            section = line
+        elif section == "[Service]" and "=" in line and not line.startswith("#"):
+            k, v = line.split("=", 1)
+            svc[k] = v
+    def caps(key):
+        names = [c.lower().replace("cap_", "", 1) for c in svc[key].split()]
+        return "-all" + "".join(",+" + c for c in names)
+    cmd = [_tool("setpriv"), "--reuid", svc["User"], "--regid", svc["Group"], "--init-groups",
+           "--inh-caps", caps("AmbientCapabilities"),
+           "--ambient-caps", caps("AmbientCapabilities"),
+           "--bounding-set", caps("CapabilityBoundingSet")]
+    if svc.get("NoNewPrivileges") == "yes":
+        cmd.append("--no-new-privs")
+    return cmd
+
+
+@pytest.mark.parametrize("how", ["root", "unit"])
+def test_least_privilege(idt_bin, open_workdir, net, service_user, how):
+    """The running daemon holds CAP_NET_RAW and nothing else (effective,
+    permitted, bounding; no inheritable, no ambient), NoNewPrivs 1, as the
+    service user, in every thread: started by hand as root (it drops by
+    itself) and started with the shipped unit's settings.  Capture, a
+    capture reopened after its interface came back, and MTU discovery all
+    work so: nothing needs more (CAP_NET_ADMIN in particular)."""
+    _require("setpriv")
     uid, gid = service_user.pw_uid, service_user.pw_gid
     assert uid != 0 and gid != 0
     net.up(far_mtu=FAR_MTU)
@@ -392,13 +428,16 @@ def test_privilege_drop(idt_bin, open_workdir, net, service_user):
                   config([TA, TB], mtu={"alpha": mtu_block(timeout=0.5, retries=2)}),
                   netns=net.ns, start_agent=False)
     env.env.pop("IDT_NO_PRIVDROP", None)
-    env.env.pop("INVOCATION_ID", None)
     with env:
         os.chmod(env.dir, 0o755)
+        if how == "unit":           # the subagent only; snmpd and snmptrapd run as before
+            prefix = [_tool("ip"), "netns", "exec", net.ns] + unit_as_setpriv(idt_bin)
+            env._prefix = lambda: prefix
         env.start_agent()
         pid = env.agent.pid
         assert os.path.realpath("/proc/%d/exe" % pid) == os.path.realpath(idt_bin)
-        assert "dropped privileges to user %s" % SERVICE_USER in env.agent_text(), env.agent_text()
+        dropped = "dropped privileges to user %s (keeping CAP_NET_RAW)" % SERVICE_USER
+        assert (dropped in env.agent_text()) == (how == "root"), env.agent_text()
 
         def check_creds(where):
             tasks = sorted(os.listdir("/proc/%d/task" % pid))
@@ -411,15 +450,17 @@ def test_privilege_drop(idt_bin, open_workdir, net, service_user):
                 what = "%s, thread %s" % (where, tid)
                 assert st["Uid"] == [str(uid)] * 4, (what, st["Uid"])
                 assert st["Gid"] == [str(gid)] * 4, (what, st["Gid"])
-                assert st["CapEff"] == ["%016x" % CAPS_KEPT], (what, st["CapEff"])
-                assert st["CapPrm"] == ["%016x" % CAPS_KEPT], (what, st["CapPrm"])
+                for k in ("CapEff", "CapPrm", "CapBnd"):
+                    assert st[k] == ["%016x" % CAPS_KEPT], (what, k, st[k])
                 assert st["CapInh"] == ["0" * 16], (what, st["CapInh"])
                 assert st["CapAmb"] == ["0" * 16], (what, st["CapAmb"])
+                assert st["NoNewPrivs"] == ["1"], (what, st["NoNewPrivs"])
             return tasks
 
         check_creds("after start")
         st = proc_status("/proc/%d/status" % pid)
-        assert st["CapEff"] == ["0000000000003000"] and st["CapPrm"] == ["0000000000003000"]
+        assert st["CapEff"] == ["0000000000002000"] and st["CapBnd"] == ["0000000000002000"]
+        assert st["NoNewPrivs"] == ["1"]
 
         # capture works as the service user
         b1 = list(range(1, 41))
@@ -427,6 +468,24 @@ def test_privilege_drop(idt_bin, open_workdir, net, service_user):
         net.replay(net.write_pcap(open_workdir / "r1.pcap", b1))
         wait_counter(env, "InPkts", 1, n1)
         assert get_num(env, "LostPkts", 1) == l1 == 0
+
+        # the capture is opened again, unprivileged, when its interface comes back
+        net.ip(net.ns, "link", "del", "vA")
+        wait_for(lambda: "capture on vB failed" in env.agent_text(), 10, step=0.2,
+                 what="the 'capture on vB failed' log line")
+        net.ip(net.ns, "link", "add", "vA", "type", "veth", "peer", "name", "vB")
+        for dev in ("vA", "vB"):
+            net.ip(net.ns, "link", "set", dev, "up")
+        info = json.loads(net.ip(net.ns, "-j", "link", "show").stdout)
+        macs = {d["ifname"]: bytes.fromhex(d["address"].replace(":", "")) for d in info}
+        net.mac_a, net.mac_b = macs["vA"], macs["vB"]
+        wait_for(lambda: "capture on vB resumed" in env.agent_text(), 15, step=0.2,
+                 what="the 'capture on vB resumed' log line")
+        b2 = list(range(41, 61))
+        ((_, _), (n2, l2)) = model([b1, b2])
+        net.replay(net.write_pcap(open_workdir / "r2.pcap", b2))
+        wait_counter(env, "InPkts", 1, n2)
+        assert get_num(env, "LostPkts", 1) == l2 == 0
 
         # MTU discovery is accepted and its raw socket works: the path
         # f0 -> f1 has MTU 1400 on both links, so the answer is 1400
@@ -437,7 +496,7 @@ def test_privilege_drop(idt_bin, open_workdir, net, service_user):
         assert env.get(M + "ipsecDiagTunnelMtuStatus.1") == "succeeded", env.agent_text()
         assert get_num(env, "Mtu", 1) == FAR_MTU
         assert "cannot open raw" not in env.agent_text()
-        check_creds("after MTU discovery")
+        check_creds("after the capture reopened and MTU discovery")
 
         assert env.stop_agent(signal.SIGTERM, timeout=5) == 0
 

@@ -50,6 +50,7 @@ CAPTURE_DROPS = ROOT + ".1.1.4.0"       # ipsecDiagCaptureDrops
 # ipsecDiagSaEntry columns (hand-copied from mibs/IPSECDIAG-MIB.txt)
 SA_COLS = {8: "received", 9: "lost", 10: "late", 11: "duplicates", 12: "reordered",
            13: "highest_seq"}
+SA_TEXT_COLS = {30: "src", 31: "dst", 32: "spi"}    # ipsecDiagReadableGroup
 DIRECTION = {"inbound": 1, "outbound": 2}
 
 
@@ -181,6 +182,8 @@ def live_sa_table(env):
         col, tidx, direction, spi = (int(x) for x in k[len(SA_ENTRY) + 1:].split("."))
         if col in SA_COLS:
             rows.setdefault((tidx, direction, spi), {})[SA_COLS[col]] = int(v)
+        elif col in SA_TEXT_COLS:
+            rows.setdefault((tidx, direction, spi), {})[SA_TEXT_COLS[col]] = v.strip('"')
     return rows
 
 
@@ -228,6 +231,12 @@ def test_live_equals_offline(name, idt_bin, live, workdir, child_env):
     for key in sorted(set(got) & set(want)):
         s, g = want[key], got[key]
         label = "SA %s>%s spi %s" % (s["src"], s["dst"], s["spi"])
+        # the text columns: the generator's addresses (keys of its model
+        # below), and the SPI of the row index in hex
+        if (g.get("src"), g.get("dst"), g.get("spi")) != (s["src"], s["dst"],
+                                                         "0x%08x" % key[2]):
+            problems.append("%s: text columns live %s %s %s" % (label, g.get("src"), g.get("dst"),
+                                                               g.get("spi")))
         for f in ("received", "late", "duplicates", "reordered", "highest_seq"):
             if g.get(f) != s[f]:
                 problems.append("%s: %s live %s, offline %s" % (label, f, g.get(f), s[f]))

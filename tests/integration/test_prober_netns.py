@@ -214,7 +214,15 @@ def test_router_egress_mtu_frag_needed(idt_bin, routed, workdir):
     # the router's frag-needed was seen and used as a hint
     assert "10.77.1.254 reports mtu 1360 (hint)" in r.stdout, explain(r)
     # every round is shown
-    assert re.search(r"^round 1: sent \d+, answered \d+:", r.stdout, re.M), explain(r)
+    m = re.search(r"^round 1: (\d+) sizes, sent (\d+), answered (\d+)((?:, \d+ [a-zA-Z ]+)*):"
+                  r"((?: \d+[-+!x?])+)$", r.stdout, re.M)
+    assert m, explain(r)
+    # the counts add up to the marks listed (no local limit, no send error here)
+    marks = [x[-1] for x in m.group(5).split()]
+    assert int(m.group(1)) == len(marks), m.group(0)
+    assert int(m.group(2)) == marks.count("+") + marks.count("-"), m.group(0)
+    assert int(m.group(3)) == marks.count("+"), m.group(0)
+    assert "+ answered, - sent, no answer" in r.stdout.splitlines()[0], explain(r)
 
 
 def test_local_interface_mtu_emsgsize(idt_bin, routed, workdir):
@@ -229,6 +237,16 @@ def test_local_interface_mtu_emsgsize(idt_bin, routed, workdir):
     assert r.returncode == 0, explain(r)
     assert ok.get("t1", (None,))[0] == 1418, explain(r)
     assert "local interface mtu 1418" in r.stdout, explain(r)
+    # sizes over 1418 are listed with '!' and counted as not sent
+    over = [(int(m.group(1)), int(m.group(2)), m.group(3))
+            for m in re.finditer(r"^round \d+: \d+ sizes, sent (\d+), answered \d+, "
+                                 r"(\d+) over the local MTU[^:]*:(.*)$", r.stdout, re.M)]
+    assert over, explain(r)
+    for sent, n_over, sizes in over:
+        marks = sizes.split()
+        assert n_over == sum(1 for x in marks if x.endswith("!")), (n_over, sizes)
+        assert all(int(x[:-1]) > 1418 for x in marks if x.endswith("!")), sizes
+        assert sent == sum(1 for x in marks if x[-1] in "+-"), (sent, sizes)
 
 
 def test_all_tunnels_ipv4_and_ipv6_packet_too_big(idt_bin, routed, workdir):

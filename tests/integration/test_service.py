@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 
 TIMEOUT = 60
-UNIT_REL = "lib/systemd/system/ipsecdiagtool.service"
 WANTS_REL = "etc/systemd/system/multi-user.target.wants/ipsecdiagtool.service"
 SRC_DIR = Path(os.environ.get("IDT_SRCDIR") or Path(__file__).resolve().parents[2])
 
@@ -105,17 +104,42 @@ def generated_unit(idt_bin):
     return p.read_text()
 
 
+def make_var(builddir, name):
+    """The value of a variable of the build's Makefile, as make expands it."""
+    p = run(["make", "-s", "--no-print-directory", "-C", builddir,
+             "--eval=idt-print-var: ; @echo $(%s)" % name, "idt-print-var"])
+    assert p.returncode == 0 and p.stdout.strip(), show(p)
+    return p.stdout.strip()
+
+
 @pytest.fixture(scope="session")
-def paths(generated_unit):
+def paths(idt_bin, generated_unit):
     """sbindir, sysconfdir, localstatedir and the service type the build used,
-    read back from the generated unit."""
+    read back from the generated unit; the unit's path relative to / from the
+    build's systemdunitdir (where "make install" puts it)."""
     u = parse_unit(generated_unit)["Service"]
     m = re.fullmatch(r"(/\S*)/ipsecdiagtool run -c (/\S*)/ipsecdiagtool\.conf", u["ExecStart"][0])
     assert m, "unexpected ExecStart in the generated unit: %r" % u["ExecStart"]
     m2 = re.fullmatch(r"-(/\S*)/log/ipsecdiagtool -\S*", u["ReadWritePaths"][0])
     assert m2, "unexpected ReadWritePaths in the generated unit: %r" % u["ReadWritePaths"]
+    d = {k: make_var(Path(idt_bin).parent, k)
+         for k in ("systemdunitdir", "sysusersdir", "tmpfilesdir")}
+    assert all(v.startswith("/") for v in d.values()), d
     return {"sbindir": m.group(1), "sysconfdir": m.group(2), "localstatedir": m2.group(1),
-            "type": u["Type"][0]}
+            "type": u["Type"][0], "unit_rel": rel(d["systemdunitdir"]) + "/ipsecdiagtool.service",
+            "sysusers_rel": rel(d["sysusersdir"]) + "/ipsecdiagtool.conf",
+            "tmpfiles_rel": rel(d["tmpfilesdir"]) + "/ipsecdiagtool.conf"}
+
+
+@pytest.fixture(scope="session")
+def built_files(idt_bin, generated_unit):
+    """{key in paths: text} of the files install places, as the build made
+    them from conf/ (the sysusers.d snippet is used as it is)."""
+    b = Path(idt_bin).parent
+    tmpfiles = b / "conf" / "ipsecdiagtool.tmpfiles"
+    assert tmpfiles.is_file(), "%s is made by `make`" % tmpfiles
+    return {"unit_rel": generated_unit, "tmpfiles_rel": tmpfiles.read_text(),
+            "sysusers_rel": (SRC_DIR / "conf" / "ipsecdiagtool.sysusers").read_text()}
 
 
 def rel(p):
@@ -138,8 +162,8 @@ EXPECTED_SERVICE = {
     "Restart": "on-failure",
     "User": "ipsecdiag",
     "Group": "ipsecdiag",
-    "AmbientCapabilities": "CAP_NET_RAW CAP_NET_ADMIN",
-    "CapabilityBoundingSet": "CAP_NET_RAW CAP_NET_ADMIN",
+    "AmbientCapabilities": "CAP_NET_RAW",
+    "CapabilityBoundingSet": "CAP_NET_RAW",
     "NoNewPrivileges": "yes",
     "ProtectSystem": "strict",
     "ProtectHome": "yes",
@@ -181,19 +205,18 @@ def test_generated_unit_directives(generated_unit, paths):
 
 
 def test_install_writes_the_generated_unit(idt_bin, tmp_path, generated_unit, paths):
-    """The unit text carried in the C code and conf/ipsecdiagtool.service.in
-    must not diverge: what `install` writes is byte-identical to the
-    Makefile-generated unit."""
+    """What `install` writes is byte-identical to the Makefile-generated
+    unit (it is compiled in from it)."""
     p = install(idt_bin, tmp_path)
     assert p.returncode == 0, show(p)
-    written = (tmp_path / UNIT_REL).read_text()
+    written = (tmp_path / paths["unit_rel"]).read_text()
     if written != generated_unit:
         import difflib
         diff = "".join(difflib.unified_diff(
             generated_unit.splitlines(True), written.splitlines(True),
             "conf/ipsecdiagtool.service (make)", "written by install"))
-        pytest.fail("src/service.c unit_template and conf/ipsecdiagtool.service.in "
-                    "differ:\n" + diff, pytrace=False)
+        pytest.fail("the unit `install` writes differs from conf/ipsecdiagtool.service:\n"
+                    + diff, pytrace=False)
     check_unit_text(written, paths)
 
 
@@ -215,27 +238,53 @@ def test_systemd_analyze_verify(idt_bin, tmp_path, generated_unit, paths):
     assert p.returncode == 0 and not ours, show(p)
 
 
+def test_make_install_and_install_place_the_same_files(idt_bin, tmp_path, paths, built_files):
+    """`make install` and `ipsecdiagtool install` put the unit and the
+    sysusers.d and tmpfiles.d snippets in the same places with the same
+    bytes: after both, the tree holds one of each, and `install` finds them
+    up to date."""
+    root = tmp_path / "root"
+    p = run(["make", "-C", Path(idt_bin).parent, "install-systemdunitDATA", "install-data-local",
+             "DESTDIR=%s" % root], timeout=120)
+    assert p.returncode == 0, show(p)
+    before = tree(root)
+    p = install(idt_bin, root)
+    assert p.returncode == 0, show(p)
+    units = sorted(str(f.relative_to(root)) for f in root.rglob("ipsecdiagtool.service")
+                   if not f.is_symlink())
+    assert units == [paths["unit_rel"]], units
+    snippets = sorted(str(f.relative_to(root)) for f in root.rglob("*.d/ipsecdiagtool.conf"))
+    assert snippets == sorted([paths["sysusers_rel"], paths["tmpfiles_rel"]]), snippets
+    out = p.stdout.replace(str(root), "")
+    for key, what in (("unit_rel", "unit"), ("sysusers_rel", "sysusers.d snippet"),
+                      ("tmpfiles_rel", "tmpfiles.d snippet")):
+        assert "%s /%s is up to date" % (what, paths[key]) in out, show(p)
+        assert (root / paths[key]).read_text() == built_files[key]
+        assert tree(root)[paths[key]] == before[paths[key]], "install rewrote " + paths[key]
+
+
 # --------------------------------------------------------------------------
 # install / uninstall into a tree
 
-def test_install_into_root(idt_bin, tmp_path, paths):
+def test_install_into_root(idt_bin, tmp_path, paths, built_files):
     root = tmp_path / "root"
     root.mkdir()
     p = install(idt_bin, root)
     assert p.returncode == 0, show(p)
 
-    assert (root / UNIT_REL).is_file()
-    assert stat.S_IMODE((root / UNIT_REL).stat().st_mode) == 0o644
+    for key in ("unit_rel", "sysusers_rel", "tmpfiles_rel"):
+        assert (root / paths[key]).read_text() == built_files[key], key
+        assert stat.S_IMODE((root / paths[key]).stat().st_mode) == 0o644, key
     conf = root / rel(paths["sysconfdir"]) / "ipsecdiagtool.conf"
     assert conf.is_file(), show(p)
-    logdir = root / rel(paths["localstatedir"]) / "log" / "ipsecdiagtool"
-    assert logdir.is_dir(), show(p)
     link = root / WANTS_REL
-    assert link.is_symlink() and os.readlink(link) == "/" + UNIT_REL, show(p)
+    assert link.is_symlink() and os.readlink(link) == "/" + paths["unit_rel"], show(p)
 
-    # no user database in the tree: the useradd is reported, not run
-    assert "useradd" in p.stdout and "skip" in p.stdout, show(p)
-    assert "--system" in p.stdout and "ipsecdiag" in p.stdout
+    # no user database in the tree: the user and the directories are left
+    # to systemd at that system's boot (from the snippets), and it says so
+    assert "skip: create system user ipsecdiag and directories" in p.stdout, show(p)
+    assert "systemd-sysusers" in p.stdout and "systemd-tmpfiles" in p.stdout, show(p)
+    assert not (root / rel(paths["localstatedir"]) / "log" / "ipsecdiagtool").exists()
     # the snmpd.conf lines the operator needs, verbatim, and how to check
     out_lines = [ln.strip() for ln in p.stdout.splitlines()]
     for ln in SNMPD_LINES:
@@ -307,22 +356,25 @@ def test_install_creates_user_in_tree(idt_bin, tmp_path, paths):
         assert (st.st_uid, st.st_gid) == (uid, gid), d
         assert stat.S_IMODE(st.st_mode) == 0o750, d
     assert Path("/etc/passwd").read_text() == host_passwd, "useradd changed the host"
+    assert "run: systemd-sysusers --root=%s /%s" % (root, paths["sysusers_rel"]) \
+        in p.stdout.replace(str(root) + "/", "/"), show(p)
     p = install(idt_bin, root)
     assert p.returncode == 0, show(p)
-    assert "user ipsecdiag exists" in p.stdout, show(p)
     assert (root / "etc/passwd").read_text().count("ipsecdiag:") == 1
 
 
 def test_uninstall_keeps_config_and_logs(idt_bin, tmp_path, paths):
     root = tmp_path / "root"
-    root.mkdir()
+    fake_user_db(root)      # install makes the user and the directories
     assert install(idt_bin, root).returncode == 0
     conf = root / rel(paths["sysconfdir"]) / "ipsecdiagtool.conf"
     logdir = root / rel(paths["localstatedir"]) / "log" / "ipsecdiagtool"
     (logdir / "gaps.csv").write_text("x\n")
     p = uninstall(idt_bin, root)
     assert p.returncode == 0, show(p)
-    assert not (root / UNIT_REL).exists()
+    assert not (root / paths["unit_rel"]).exists()
+    assert not (root / paths["sysusers_rel"]).exists()
+    assert not (root / paths["tmpfiles_rel"]).exists()
     assert not os.path.lexists(root / WANTS_REL)
     assert conf.is_file() and (logdir / "gaps.csv").is_file()
     assert "--purge" in p.stdout, show(p)
@@ -334,14 +386,14 @@ def test_uninstall_keeps_config_and_logs(idt_bin, tmp_path, paths):
 
 def test_uninstall_purge(idt_bin, tmp_path, paths):
     root = tmp_path / "root"
-    root.mkdir()
+    fake_user_db(root)      # install makes the user and the directories
     assert install(idt_bin, root).returncode == 0
     conf = root / rel(paths["sysconfdir"]) / "ipsecdiagtool.conf"
     logdir = root / rel(paths["localstatedir"]) / "log" / "ipsecdiagtool"
     (logdir / "gaps.csv").write_text("x\n")
     p = uninstall(idt_bin, root, "--purge", cmd="remove")
     assert p.returncode == 0, show(p)
-    assert not (root / UNIT_REL).exists()
+    assert not (root / paths["unit_rel"]).exists()
     assert not conf.exists() and not logdir.exists(), show(p)
     assert "userdel" in p.stdout  # the user is kept, and it says how to remove it
 
@@ -354,8 +406,9 @@ def test_dry_run_changes_nothing(idt_bin, tmp_path, paths):
     assert p.returncode == 0, show(p)
     assert tree(root) == before, "install --dry-run changed the tree\n" + show(p)
     # it announces every action
-    for what in ("useradd", "ipsecdiagtool.conf", "log/ipsecdiagtool", "lib/ipsecdiagtool", UNIT_REL,
-                 "systemctl"):
+    for what in ("systemd-sysusers", "systemd-tmpfiles", "ipsecdiagtool.conf",
+                 "log/ipsecdiagtool", "lib/ipsecdiagtool", paths["unit_rel"],
+                 paths["sysusers_rel"], paths["tmpfiles_rel"], "systemctl"):
         assert what in p.stdout, "dry run does not mention %r\n%s" % (what, show(p))
     assert all(ln.startswith("[dry-run]") for ln in p.stdout.splitlines()[:5]), show(p)
 
@@ -366,7 +419,7 @@ def test_dry_run_changes_nothing(idt_bin, tmp_path, paths):
         p = uninstall(idt_bin, root, *args)
         assert p.returncode == 0, show(p)
         assert tree(root) == before, "uninstall %s changed the tree\n%s" % (args, show(p))
-        assert UNIT_REL in p.stdout, show(p)
+        assert paths["unit_rel"] in p.stdout, show(p)
     p = install(idt_bin, root, "--dry-run")
     assert p.returncode == 0, show(p)
     assert tree(root) == before
@@ -385,7 +438,7 @@ def no_systemd(cmd):
 
 
 def test_install_without_systemd_refuses(idt_bin, paths):
-    watch = ["/" + UNIT_REL, "/" + WANTS_REL,
+    watch = ["/" + paths["unit_rel"], "/" + WANTS_REL,
              paths["sysconfdir"] + "/ipsecdiagtool.conf",
              paths["localstatedir"] + "/log/ipsecdiagtool"]
     before = {w: os.path.lexists(w) for w in watch}
@@ -439,13 +492,13 @@ PRIVS_MAIN = r"""
 int main(int argc, char **argv)
 {
     char err[512], line[4096], msg[512];
-    if (argc != 3)
+    if (argc != 2)
         return 2;
     if (!privs_running_as_root()) {
         puts("error: not root");
         return 1;
     }
-    if (privs_drop(argv[1], atoi(argv[2]), err, sizeof err) < 0) {
+    if (privs_drop(argv[1], err, sizeof err) < 0) {
         printf("error: %s\n", err);
         return 1;
     }
@@ -506,14 +559,14 @@ def has_cap_effective(bit):
     return int(status_of(os.getpid())["CapEff"][0], 16) >> bit & 1
 
 
-CAP_NET_ADMIN, CAP_NET_RAW, CAP_SETPCAP = 12, 13, 8
+CAP_NET_RAW, CAP_SETPCAP = 13, 8
 
 ASAN_ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=1",
                 UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1")
 
 
-def start_drop(prog, user, keep_admin):
-    p = subprocess.Popen([str(prog), user, str(keep_admin)], stdin=subprocess.PIPE,
+def start_drop(prog, user):
+    p = subprocess.Popen([str(prog), user], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env=ASAN_ENV)
     first = p.stdout.readline()
@@ -526,10 +579,9 @@ def finish(p):
     return out
 
 
-@pytest.mark.parametrize("keep_admin,capeff", [(0, "0000000000002000"),
-                                               (1, "0000000000003000")])
-def test_privs_drop(privs_prog, test_user, keep_admin, capeff):
-    p, first = start_drop(privs_prog, test_user.pw_name, keep_admin)
+def test_privs_drop(privs_prog, test_user):
+    capeff = "%016x" % (1 << CAP_NET_RAW)           # CAP_NET_RAW only
+    p, first = start_drop(privs_prog, test_user.pw_name)
     try:
         assert first == "dropped 0\n", first + p.stderr.read()
         st = status_of(p.pid)
@@ -548,7 +600,7 @@ def test_privs_drop(privs_prog, test_user, keep_admin, capeff):
 
 
 def test_privs_unknown_user(privs_prog):
-    p = run([privs_prog, "nosuchuser%d" % os.getpid(), "0"], env=ASAN_ENV)
+    p = run([privs_prog, "nosuchuser%d" % os.getpid()], env=ASAN_ENV)
     assert p.returncode == 1, show(p)
     assert "nosuchuser%d" % os.getpid() in p.stdout and "no such user" in p.stdout, show(p)
 
@@ -566,7 +618,7 @@ def test_privs_agentx_socket_check(privs_prog, test_user):
     s.listen()
     try:
         os.chmod(path, 0o600)
-        p, first = start_drop(privs_prog, test_user.pw_name, 0)
+        p, first = start_drop(privs_prog, test_user.pw_name)
         assert first == "dropped 0\n", first
         def ask(spec):
             p.stdin.write(spec + "\n")

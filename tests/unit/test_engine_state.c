@@ -221,8 +221,10 @@ static void test_pacing(void **state)
     assert_int_equal(r.active, 200);
     for (int t = 94; t <= 110; t++)     /* the bucket refills: 2 + 2 * 9 >= 20 */
         engine_tick(&e, S(t));
-    /* all idle together at 111 s: every state at once, announcements paced */
+    /* all idle together at 111 s (a reload shortens the idle timeout):
+     * every state at once, announcements paced */
     c.idle_timeout = 10;
+    assert_int_equal(engine_reconfigure(&e, &c), 0);
     engine_tick(&e, S(111));
     for (int i = 0; i < 200; i++)
         assert_int_equal(tun(&e, (uint8_t)(i + 2))->state, TUNNEL_IDLE);

@@ -126,6 +126,73 @@ static void test_lru(void **state)
     tunnel_ids_destroy(m);
 }
 
+static uint32_t order_of(struct tunnel_ids *m, uint32_t *out, uint32_t max)
+{
+    uint32_t k = 0;
+    for (struct tunnel_id *id = tunnel_ids_first(m); id && k < max; id = tunnel_ids_next(m, id))
+        out[k++] = id->index;
+    return k;
+}
+
+/* Live identities (tunnels that exist) come after the others, are never
+ * evicted while another remains, and return among the others, as their
+ * most recent, when no longer live. */
+static void test_live(void **state)
+{
+    (void)state;
+    struct tunnel_ids *m = tunnel_ids_create(3);
+    struct idt_addr l = A("10.0.0.1"), r[7];
+    char rs[32];
+    for (int i = 1; i <= 6; i++) {
+        snprintf(rs, sizeof rs, "10.0.1.%d", i);
+        r[i] = A(rs);
+    }
+    uint32_t o[8];
+    for (uint32_t i = 1; i <= 3; i++)
+        tunnel_ids_insert(m, &l, &r[i], i, "x", 10 + i);
+    tunnel_ids_set_live(m, tunnel_ids_find(m, &l, &r[1]), 1, 20);   /* 2 3 | 1 */
+    tunnel_ids_set_live(m, tunnel_ids_find(m, &l, &r[2]), 1, 21);   /* 3 | 1 2 */
+    tunnel_ids_insert(m, &l, &r[4], 4, "x", 22);                    /* evicts 3: 4 | 1 2 */
+    assert_null(tunnel_ids_find(m, &l, &r[3]));
+    assert_int_equal(order_of(m, o, 8), 3);
+    assert_int_equal(o[0], 4);
+    assert_int_equal(o[1], 1);
+    assert_int_equal(o[2], 2);
+    /* a touch keeps each kind in its part of the list */
+    tunnel_ids_touch(m, tunnel_ids_find(m, &l, &r[4]), 23);         /* 4 | 1 2 */
+    tunnel_ids_touch(m, tunnel_ids_find(m, &l, &r[1]), 23);         /* 4 | 2 1 */
+    order_of(m, o, 8);
+    assert_int_equal(o[0], 4);
+    assert_int_equal(o[1], 2);
+    assert_int_equal(o[2], 1);
+    struct tunnel_id *i1 = tunnel_ids_find(m, &l, &r[1]);
+    tunnel_ids_set_live(m, i1, 0, 30);                              /* 4 1 | 2 */
+    assert_int_equal(i1->last_seen_s, 30);
+    tunnel_ids_insert(m, &l, &r[5], 5, "x", 31);                    /* evicts 4: 1 5 | 2 */
+    assert_null(tunnel_ids_find(m, &l, &r[4]));
+    order_of(m, o, 8);
+    assert_int_equal(o[0], 1);
+    assert_int_equal(o[1], 5);
+    assert_int_equal(o[2], 2);
+    /* all live: the least recent live one goes (not expected in use) */
+    tunnel_ids_set_live(m, tunnel_ids_find(m, &l, &r[1]), 1, 32);   /* 5 | 2 1 */
+    tunnel_ids_set_live(m, tunnel_ids_find(m, &l, &r[5]), 1, 33);   /* | 2 1 5 */
+    tunnel_ids_insert(m, &l, &r[6], 6, "x", 34);                    /* evicts 2: 6 | 1 5 */
+    assert_null(tunnel_ids_find(m, &l, &r[2]));
+    order_of(m, o, 8);
+    assert_int_equal(o[0], 6);
+    assert_int_equal(o[1], 1);
+    assert_int_equal(o[2], 5);
+    /* removing the first live one keeps the rest live and after */
+    tunnel_ids_remove(m, tunnel_ids_find(m, &l, &r[1]));            /* 6 | 5 */
+    tunnel_ids_insert(m, &l, &r[2], 2, "x", 35);                    /* 6 2 | 5 */
+    order_of(m, o, 8);
+    assert_int_equal(o[0], 6);
+    assert_int_equal(o[1], 2);
+    assert_int_equal(o[2], 5);
+    tunnel_ids_destroy(m);
+}
+
 static const char valid[] =
     "ipsecdiagtool-tunnels 1\n"
     "next-index 12\n"
@@ -330,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_basic),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_lru),
+        cmocka_unit_test(test_live),
         cmocka_unit_test(test_format_exact),
         cmocka_unit_test(test_every_truncation),
         cmocka_unit_test(test_corrupt),

@@ -492,6 +492,126 @@ static void test_churn_slots(void **state)
     config_free(&cfg);
 }
 
+/* Backward-shift deletion under churn: pairs chosen so that their home
+ * buckets form one cluster that wraps around the end of the pair hash
+ * (256 buckets for 1 + 64 slots), added and removed in a pseudo-random
+ * order; after every step each pair is found exactly when it was added
+ * and not removed since (array model).  No allocation after create. */
+static void test_hash_churn_clusters(void **state)
+{
+    (void)state;
+    struct idt_config cfg;
+    make_cfg(&cfg, conf1, 1, 64);
+    struct tunnel_table *t = tunnel_table_create(&cfg, 64, 0);
+    struct idt_addr hub = A("192.0.2.1"), cand[48];
+    int n = 0;
+    for (uint32_t k = 0; n < 48 && k < 1000000; k++) {
+        struct idt_addr a = { .family = 4, .a = { 10, (uint8_t)(k >> 16), (uint8_t)(k >> 8),
+                                                  (uint8_t)k } };
+        uint32_t home = (uint32_t)tunnel_ids_pair_hash(&a, &hub) & 255;
+        if (home >= 248 || home <= 3)
+            cand[n++] = a;
+    }
+    assert_int_equal(n, 48);
+    int in[48] = { 0 };
+    uint32_t rng = 12345;
+    arm(1);                     /* the next allocation would fail: there is none */
+    for (int step = 0; step < 20000; step++) {
+        rng = rng * 1103515245u + 12345u;
+        int i = (int)((rng >> 16) % 48);
+        struct tunnel *tu = tunnel_table_find(t, &cand[i], &hub);
+        if (in[i]) {
+            assert_non_null(tu);
+            tunnel_table_remove(t, tu);
+            in[i] = 0;
+        } else {
+            assert_null(tu);
+            tu = tunnel_table_add_discovered(t, &cand[i], &hub, 0);
+            assert_non_null(tu);
+            in[i] = 1;
+        }
+        uint32_t live = 0;
+        for (int j = 0; j < 48; j++) {
+            struct tunnel *f = tunnel_table_find(t, &hub, &cand[j]);
+            if (in[j]) {
+                live++;
+                assert_non_null(f);
+                assert_true(idt_addr_eq(&f->remote, &cand[j]) || idt_addr_eq(&f->local, &cand[j]));
+            } else {
+                assert_null(f);
+            }
+        }
+        assert_int_equal(tunnel_table_count(t), 1 + live);
+    }
+    assert_int_equal(nallocs, 0);
+    arm(0);
+    tunnel_table_destroy(t);
+    config_free(&cfg);
+}
+
+/* The cap of discovered tunnels is reached without any allocation (slots
+ * and hash are reserved at create); one more is refused. */
+static void test_add_never_allocates(void **state)
+{
+    (void)state;
+    struct idt_config cfg;
+    make_cfg(&cfg, conf1, 1, 1000);
+    struct tunnel_table *t = tunnel_table_create(&cfg, 1000, 0);
+    struct idt_addr hub = A("192.0.2.1");
+    arm(1);
+    for (uint32_t k = 0; k < 1000; k++) {
+        struct idt_addr a = { .family = 4, .a = { 10, 0, (uint8_t)(k >> 8), (uint8_t)k } };
+        assert_non_null(tunnel_table_add_discovered(t, &a, &hub, 0));
+    }
+    struct idt_addr x = A("10.9.9.9");
+    assert_null(tunnel_table_add_discovered(t, &x, &hub, 0));
+    assert_int_equal(nallocs, 0);
+    arm(0);
+    assert_int_equal(tunnel_table_count(t), 1001);
+    tunnel_table_destroy(t);
+    config_free(&cfg);
+}
+
+/* Identities of live tunnels survive churn at the identity cap: with 500
+ * tunnels alive all the time and 20,000 others coming and going, the live
+ * ones keep their identity in the map (never evicted). */
+static void test_live_ids_never_evicted(void **state)
+{
+    (void)state;
+    struct idt_config cfg;
+    make_cfg(&cfg, conf1, 1, 1000);
+    struct tunnel_table *t = tunnel_table_create(&cfg, 1000, 0);
+    struct idt_addr hub = A("192.0.2.1");
+    for (uint32_t k = 0; k < 500; k++) {
+        struct idt_addr a = { .family = 4, .a = { 10, 1, (uint8_t)(k >> 8), (uint8_t)k } };
+        assert_non_null(tunnel_table_add_discovered(t, &a, &hub, 0));
+    }
+    for (uint32_t k = 0; k < 20000; k++) {
+        struct idt_addr a = { .family = 4, .a = { 10, 2, (uint8_t)(k >> 8), (uint8_t)k } };
+        struct tunnel *tu = tunnel_table_add_discovered(t, &a, &hub, (uint64_t)k * 1000000);
+        assert_non_null(tu);
+        tu->last_seen_us = (uint64_t)k * 1000000;
+        tunnel_table_remove(t, tu);
+    }
+    struct tunnel_ids *ids = tunnel_table_ids(t);
+    assert_int_equal(ids->count, 1000);
+    for (uint32_t k = 0; k < 500; k++) {
+        struct idt_addr a = { .family = 4, .a = { 10, 1, (uint8_t)(k >> 8), (uint8_t)k } };
+        struct tunnel_id *id = tunnel_ids_find(ids, &a, &hub);
+        assert_non_null(id);
+        assert_int_equal(id->live, 1);
+        assert_int_equal(id->index, 6 + k);
+    }
+    /* the 500 remembered dead ones are the most recent: 19500..19999 */
+    struct idt_addr old = { .family = 4, .a = { 10, 2, (uint8_t)(19499 >> 8), (uint8_t)19499 } };
+    struct idt_addr kept = { .family = 4, .a = { 10, 2, (uint8_t)(19500 >> 8), (uint8_t)19500 } };
+    assert_null(tunnel_ids_find(ids, &old, &hub));
+    assert_non_null(tunnel_ids_find(ids, &kept, &hub));
+    assert_int_equal(tunnel_ids_find(ids, &kept, &hub)->last_seen_s, 19500);
+    tunnel_table_destroy(t);
+    config_free(&cfg);
+}
+
 /* ------------------------------------------------------------ the engine */
 
 /* A raw IPv4 ESP packet (DLT_RAW): 20-byte header, SPI, sequence, 8 bytes. */
@@ -581,6 +701,9 @@ int main(void)
         cmocka_unit_test(test_reload_fails_everywhere),
         cmocka_unit_test(test_reload_flat),
         cmocka_unit_test(test_churn_slots),
+        cmocka_unit_test(test_hash_churn_clusters),
+        cmocka_unit_test(test_add_never_allocates),
+        cmocka_unit_test(test_live_ids_never_evicted),
         cmocka_unit_test(test_engine_reload_fails_everywhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
