@@ -615,12 +615,15 @@ static int sa_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
 /* Unassigned column numbers (mib_oids.h). */
 static int tun_has_col(unsigned col)
 {
-    return col <= IDT_COL_TUNNEL_REFUSEDPKTS || col >= IDT_COL_TUNNEL_OUTPKTS;
+    return col <= IDT_COL_TUNNEL_REFUSEDPKTS ||
+           (col >= IDT_COL_TUNNEL_LOCALADDRTEXT && col <= IDT_COL_TUNNEL_MTUTARGETADDRTEXT) ||
+           col >= IDT_COL_TUNNEL_OUTPKTS;
 }
 
 static int sa_has_col(unsigned col)
 {
-    return col <= IDT_COL_SA_SUSPECTPKTS || col >= IDT_COL_SA_OCTETS;
+    return col <= IDT_COL_SA_SUSPECTPKTS || col == IDT_COL_SA_OCTETS ||
+           col >= IDT_COL_SA_SRCADDRTEXT;
 }
 
 static struct mib_table_def g_globals = {

@@ -266,7 +266,8 @@ def test_offline_single_burst_exact_alerts(idt_bin, workdir, child_env):
     assert details[0] == {"received": 254, "criterion": "lost", "threshold_lost": 10,
                           "threshold_ppm": 0, "reminder": 0}
 
-    # the text report lists the same alerts, epoch seconds then ISO 8601 UTC
+    # the text report lists the same alerts (the cleared one's received as
+    # in the JSON), epoch seconds then ISO 8601 UTC
     # (T0 = 1_700_000_000 s is 2023-11-14T22:13:20Z)
     p = subprocess.run([idt_bin, "interactive", "-r", str(pcap), "-c", str(conf)],
                        capture_output=True, text=True, timeout=TIMEOUT, env=child_env)
@@ -274,9 +275,11 @@ def test_offline_single_burst_exact_alerts(idt_bin, workdir, child_env):
     tail = p.stdout[p.stdout.index("\nAlerts (time in Unix seconds, then in UTC)\n"):]
     assert tail.splitlines()[2:4] == [
         "1700000002.740000  2023-11-14T22:13:22.740000Z  exceeded tunnel hq: lost=10 "
-        "interval=4s rate_ppm=37878",
+        "received=254 interval=4s rate_ppm=37878 criterion=lost threshold_lost=10 "
+        "threshold_ppm=0 reminder=0",
         "1700000011.020000  2023-11-14T22:13:31.020000Z  cleared  tunnel hq: lost=0 "
-        "interval=4s rate_ppm=0"], tail
+        "received=%d interval=4s rate_ppm=0 criterion=lost threshold_lost=10 "
+        "threshold_ppm=0 reminder=0" % details[1]["received"]], tail
 
     # the totals behind it
     tu = {t["name"]: t for t in rep["tunnels"]}["hq"]
