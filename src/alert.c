@@ -103,15 +103,17 @@ static void window_sums(const struct alert_state *s, uint64_t now,
     *received = r;
 }
 
+/* The criteria that hold (ALERT_CRIT_* bits; 0: C is false). */
 static int condition(const struct alert_params *p, uint64_t lost, uint64_t received)
 {
+    int c = 0;
     if (p->lost > 0 && lost >= p->lost)
-        return 1;
+        c |= ALERT_CRIT_LOST;
     /* lost <= 64 * 2^32 and ppm <= 10^6: both products stay below 2^60 */
-    if (p->ppm > 0 && lost > 0 &&
+    if (p->ppm > 0 && lost > 0 && lost + received >= p->min_pkts &&
         lost * PPM_ONE >= (uint64_t)p->ppm * (lost + received))
-        return 1;
-    return 0;
+        c |= ALERT_CRIT_PPM;
+    return c;
 }
 
 static uint32_t rate_ppm(uint64_t lost, uint64_t received)
@@ -134,6 +136,8 @@ static void fill(const struct alert_state *s, uint64_t now, uint64_t lost,
     out->interval_s = s->p.interval_s;
     out->alarm = s->alarm;
     out->alarm_start_us = s->alarm_start_us;
+    out->criterion = s->criterion;
+    out->reminders = s->reminders;
 }
 
 /* First reminder moment strictly after now on the grid start + n*R. */
@@ -153,6 +157,7 @@ void alert_params_default(struct alert_params *p)
     p->interval_s = ALERT_DEFAULT_INTERVAL;
     p->ppm = 0;
     p->repeat_s = 0;
+    p->min_pkts = ALERT_DEFAULT_MIN_PKTS;
     p->enabled = 1;
 }
 
@@ -217,8 +222,9 @@ void alert_add(struct alert_state *s, uint64_t now_us, uint32_t received, uint32
     struct alert_bucket *b = &s->ring[s->cur % N];
     s->sum_lost += sat_add32(&b->lost, lost);
     s->sum_received += sat_add32(&b->received, received);
-    /* more receptions alone can never make a false condition true */
-    if (lost || s->cond)
+    /* receptions alone make a false condition true only through the ppm
+     * criterion's minimum sample, which needs loss in the window */
+    if (lost || s->cond || s->sum_lost)
         track(s, s->now_us);
 }
 
@@ -235,6 +241,8 @@ enum alert_event alert_eval(struct alert_state *s, uint64_t now_us, struct alert
             s->alarm = 1;
             s->alarm_start_us = now;
             s->next_reminder_us = next_reminder(s, now);
+            s->criterion = (uint32_t)c;
+            s->reminders = 0;
             ev = ALERT_EXCEEDED;
         }
     } else {
@@ -244,6 +252,7 @@ enum alert_event alert_eval(struct alert_state *s, uint64_t now_us, struct alert
         }
         if (s->alarm && s->p.repeat_s > 0 && now >= s->next_reminder_us) {
             s->next_reminder_us = next_reminder(s, now);
+            s->reminders++;
             ev = ALERT_REMINDER;
         }
     }

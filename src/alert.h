@@ -32,8 +32,12 @@
  * ------------------------------------------------------------ condition
  * Over the window, with L = lost and R = received:
  *     C  =  (lost > 0 && L >= lost)
- *        || (ppm  > 0 && L > 0 && L * 10^6 >= ppm * (L + R))
+ *        || (ppm  > 0 && L > 0 && L + R >= min_pkts && L * 10^6 >= ppm * (L + R))
  * Either criterion fires when both are set; with both 0, C is never true.
+ * min_pkts is the ppm criterion's minimum sample: with min_pkts = 100,
+ * 1 lost packet out of 3 is not a rate (the lost criterion still applies).
+ * The criterion that tripped an alarm (ALERT_CRIT_LOST, ALERT_CRIT_PPM,
+ * or both bits) is recorded at the EXCEEDED and kept until the next one.
  * rate_ppm (ipsecDiagTunnelLossRate) = floor(L * 10^6 / (L + R)), 0 when
  * L + R = 0.
  *
@@ -44,7 +48,9 @@
  *                   the packet whose loss makes L reach the threshold,
  *                   so the event time is that packet's timestamp.)
  * alarm:            nothing is emitted, however bad it gets, except
- *                   ALERT_REMINDER if repeat_s > 0: at the first eval at
+ *                   ALERT_REMINDER if repeat_s > 0 (the figures count the
+ *                   reminders of the alarm: 0 at the EXCEEDED, n at the
+ *                   n-th REMINDER): at the first eval at
  *                   or after start + n * repeat_s (n = 1, 2, ...; start =
  *                   time of the EXCEEDED); if several such moments passed
  *                   between two evals, one REMINDER is emitted and the
@@ -89,6 +95,11 @@
 #define ALERT_DEFAULT_INTERVAL  60u
 #define ALERT_MAX_INTERVAL      86400u
 #define ALERT_MAX_PPM           1000000u
+#define ALERT_DEFAULT_MIN_PKTS  100u
+
+/* Criterion bits (alert_figures.criterion). */
+#define ALERT_CRIT_LOST         1u
+#define ALERT_CRIT_PPM          2u
 
 struct alert_params {
     uint32_t lost;          /* lost packets in the interval; 0 = criterion off */
@@ -97,6 +108,7 @@ struct alert_params {
     uint32_t ppm;           /* loss ratio in ppm; 0 = off; clamped to 10^6 */
     uint32_t repeat_s;      /* REMINDER period while in alarm; 0 = off */
     int enabled;            /* 0 = silenced (alerts = false) */
+    uint32_t min_pkts;      /* ppm criterion only when L + R >= min_pkts */
 };
 
 enum alert_event {
@@ -117,6 +129,9 @@ struct alert_figures {
     int alarm;              /* 1 in alarm (after the event of this eval) */
     uint64_t alarm_start_us;/* time of the EXCEEDED of the current or last
                              * alarm; 0 if there never was one */
+    uint32_t criterion;     /* ALERT_CRIT_* bits that tripped the current or
+                             * last alarm; 0 if there never was one */
+    uint32_t reminders;     /* REMINDERs of the current or last alarm */
 };
 
 struct alert_bucket {
@@ -137,10 +152,13 @@ struct alert_state {
     uint64_t next_reminder_us;
     int cond;                   /* C for the current window */
     int alarm;
+    uint32_t criterion;         /* ALERT_CRIT_* at the last EXCEEDED */
+    uint32_t reminders;         /* REMINDERs since the last EXCEEDED */
     struct alert_bucket ring[ALERT_NBUCKETS];   /* slot = k % 64 */
 };
 
-/* Built-in defaults: lost 10, interval 60, ppm 0, repeat 0, enabled. */
+/* Built-in defaults: lost 10, interval 60, ppm 0, repeat 0, min_pkts 100,
+ * enabled. */
 void alert_params_default(struct alert_params *p);
 
 /* Empty window, state normal, time starts at now_us. */

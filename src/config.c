@@ -64,7 +64,10 @@ void config_defaults(struct idt_config *c)
     c->alert_interval = 60;
     c->alert_ppm = 0;
     c->alert_repeat = 0;
+    c->alert_min_pkts = 100;
     c->sa_idle_timeout = 600;
+    c->idle_timeout = 300;
+    c->discovered_idle_alerts = 0;
     c->max_sas = 65536;
     c->max_tunnels = 4096;
     c->facility = LOG_DAEMON;
@@ -145,8 +148,10 @@ static int parse_capture(struct cfg_ctx *x, const config_setting_t *g, struct id
 static int parse_loss(struct cfg_ctx *x, const config_setting_t *g, struct idt_config *c)
 {
     static const char *const known[] = {"window", "alert_lost", "alert_interval",
-                                        "alert_ppm", "alert_repeat", "sa_idle_timeout",
-                                        "max_sas", "max_tunnels", "event_log", NULL};
+                                        "alert_ppm", "alert_repeat", "alert_min_pkts",
+                                        "sa_idle_timeout", "idle_timeout",
+                                        "discovered_idle_alerts", "max_sas", "max_tunnels",
+                                        "event_log", NULL};
     char path[128];
     for (int i = 0; i < config_setting_length(g); i++) {
         const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
@@ -163,6 +168,12 @@ static int parse_loss(struct cfg_ctx *x, const config_setting_t *g, struct idt_c
             r = cfg_get_u32(x, s, path, 0, 1000000, &c->alert_ppm);
         else if (strcmp(n, "alert_repeat") == 0)
             r = cfg_get_u32(x, s, path, 0, 604800, &c->alert_repeat);
+        else if (strcmp(n, "alert_min_pkts") == 0)
+            r = cfg_get_u32(x, s, path, 0, 2147483648LL, &c->alert_min_pkts);
+        else if (strcmp(n, "idle_timeout") == 0)
+            r = cfg_get_u32(x, s, path, 0, 604800, &c->idle_timeout);
+        else if (strcmp(n, "discovered_idle_alerts") == 0)
+            r = cfg_get_bool(x, s, path, &c->discovered_idle_alerts);
         else if (strcmp(n, "sa_idle_timeout") == 0)
             r = cfg_get_u32(x, s, path, 10, 604800, &c->sa_idle_timeout);
         else if (strcmp(n, "max_sas") == 0)
@@ -386,7 +397,10 @@ void config_print(const struct idt_config *c, FILE *out)
     cfg_print_kv_int(out, "  ", "alert_interval", c->alert_interval);
     cfg_print_kv_int(out, "  ", "alert_ppm", c->alert_ppm);
     cfg_print_kv_int(out, "  ", "alert_repeat", c->alert_repeat);
+    cfg_print_kv_int(out, "  ", "alert_min_pkts", c->alert_min_pkts);
     cfg_print_kv_int(out, "  ", "sa_idle_timeout", c->sa_idle_timeout);
+    cfg_print_kv_int(out, "  ", "idle_timeout", c->idle_timeout);
+    fprintf(out, "  discovered_idle_alerts = %s;\n", c->discovered_idle_alerts ? "true" : "false");
     cfg_print_kv_int(out, "  ", "max_sas", c->max_sas);
     cfg_print_kv_int(out, "  ", "max_tunnels", c->max_tunnels);
     cfg_print_kv_str(out, "  ", "event_log", c->event_log);

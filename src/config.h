@@ -40,6 +40,8 @@ struct idt_tunnel_conf {
     int64_t alert_interval;
     int64_t alert_ppm;
     int alerts;                     /* 1 on (default), 0 silenced */
+    int64_t idle_timeout;           /* seconds, 0 = off; -1 = loss.idle_timeout */
+    int idle_alerts;                /* idle/active notifications: 1 (default), 0 off */
     struct idt_mtu_conf mtu;
 };
 
@@ -61,7 +63,10 @@ struct idt_config {
     uint32_t alert_interval;        /* 1..86400, default 60 */
     uint32_t alert_ppm;             /* 0..1000000, default 0 = off */
     uint32_t alert_repeat;          /* 0 = off (default), else seconds, ..604800 */
+    uint32_t alert_min_pkts;        /* 0..2^31, default 100: ppm criterion's minimum sample */
     uint32_t sa_idle_timeout;       /* 10..604800, default 600 */
+    uint32_t idle_timeout;          /* tunnel idle after s without ESP; 0 = off; ..604800, default 300 */
+    int discovered_idle_alerts;     /* discovered tunnels notify idle/active; default 0 */
     uint32_t max_sas;               /* 16..16777216, default 65536 */
     uint32_t max_tunnels;           /* 1..1048576, default 4096 (discovered) */
     char event_log[4096];           /* "" = off */

@@ -15,6 +15,8 @@ static void tunnel_defaults(struct idt_tunnel_conf *t)
     t->alert_interval = -1;
     t->alert_ppm = -1;
     t->alerts = 1;
+    t->idle_timeout = -1;
+    t->idle_alerts = 1;
     t->mtu.enabled = 0;
     t->mtu.min = 576;
     t->mtu.max = 1500;
@@ -114,7 +116,8 @@ static int parse_tunnel(struct cfg_ctx *x, const config_setting_t *g, size_t pos
                         struct idt_config *c, struct tunnel_lines *lines)
 {
     static const char *const known[] = {"name", "index", "local", "remote", "alert_lost",
-                                        "alert_interval", "alert_ppm", "alerts", "mtu",
+                                        "alert_interval", "alert_ppm", "alerts",
+                                        "idle_timeout", "idle_alerts", "mtu",
                                         NULL};
     struct idt_tunnel_conf *t = &c->tunnels[pos];
     struct tunnel_lines *ln = &lines[pos];
@@ -181,6 +184,11 @@ static int parse_tunnel(struct cfg_ctx *x, const config_setting_t *g, size_t pos
                 t->alert_ppm = v;
         } else if (strcmp(n, "alerts") == 0) {
             r = cfg_get_bool(x, s, path, &t->alerts);
+        } else if (strcmp(n, "idle_timeout") == 0) {
+            if ((r = cfg_get_int(x, s, path, 0, 604800, &v)) == 0)
+                t->idle_timeout = v;
+        } else if (strcmp(n, "idle_alerts") == 0) {
+            r = cfg_get_bool(x, s, path, &t->idle_alerts);
         } else if (strcmp(n, "mtu") == 0) {
             if ((r = cfg_want_group(x, s, path)) == 0)
                 r = parse_mtu(x, s, tpath, &t->mtu);
@@ -269,6 +277,10 @@ void cfg_print_tunnels(const struct idt_config *c, FILE *out)
         if (t->alert_ppm >= 0)
             cfg_print_kv_int(out, "    ", "alert_ppm", t->alert_ppm);
         fprintf(out, "    alerts = %s;\n", t->alerts ? "true" : "false");
+        if (t->idle_timeout >= 0)
+            cfg_print_kv_int(out, "    ", "idle_timeout", t->idle_timeout);
+        if (!t->idle_alerts)
+            fputs("    idle_alerts = false;\n", out);
         if (t->mtu.enabled) {
             const struct idt_mtu_conf *m = &t->mtu;
             fputs("    mtu: {\n", out);

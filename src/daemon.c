@@ -110,9 +110,27 @@ static void alert_line(const struct msg *m, char *buf, size_t len)
     const char *what = m->event == ALERT_CLEARED ? "packet loss cleared on tunnel"
                      : m->event == ALERT_REMINDER ? "packet loss continues on tunnel"
                      : "packet loss on tunnel";
-    snprintf(buf, len, "%s %s: lost=%llu interval=%us rate_ppm=%u threshold=%u local=%s remote=%s spis=0x%08x",
-             what, m->name, (unsigned long long)m->lost, m->interval_s, m->rate_ppm, m->threshold,
+    snprintf(buf, len, "%s %s: lost=%llu received=%llu interval=%us rate_ppm=%u criterion=%s "
+             "threshold=%u threshold_ppm=%u reminder=%u lost_while_dropping=%llu local=%s "
+             "remote=%s spis=0x%08x",
+             what, m->name, (unsigned long long)m->lost, (unsigned long long)m->received,
+             m->interval_s, m->rate_ppm, alert_criterion_name(m->criterion), m->threshold,
+             m->threshold_ppm, m->reminders, (unsigned long long)m->lost_while_dropping,
              idt_addr_str(&m->local, l, sizeof l), idt_addr_str(&m->remote, r, sizeof r), m->spi);
+}
+
+static void state_line(const struct msg *m, char *buf, size_t len)
+{
+    char l[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+    idt_addr_str(&m->local, l, sizeof l);
+    idt_addr_str(&m->remote, r, sizeof r);
+    if (m->event == TUNNEL_IDLE)
+        snprintf(buf, len, "tunnel %s idle: no ESP for %llu s (idle_timeout=%us) local=%s remote=%s",
+                 m->name, (unsigned long long)((m->time_us - m->last_seen_us) / 1000000ULL),
+                 m->interval_s, l, r);
+    else
+        snprintf(buf, len, "tunnel %s active: ESP seen%s local=%s remote=%s", m->name,
+                 m->prev_state == TUNNEL_IDLE ? " again after idle" : " for the first time", l, r);
 }
 
 static void commit_reload(struct daemon *d);
@@ -139,6 +157,21 @@ static void handle_msg(struct daemon *d, const struct msg *m)
         syslog_remote_send(d->remote, LOG_WARNING, "DROP", line);
         notify_dropping(m);
         break;
+    case MSG_DROPPING_CLEARED:
+        snprintf(line, sizeof line, "capture stopped dropping packets: drops=%llu captured=%llu",
+                 (unsigned long long)m->drops, (unsigned long long)m->captured);
+        log_notice("%s", line);
+        syslog_remote_send(d->remote, LOG_NOTICE, "DROP", line);
+        notify_dropping_cleared(m);
+        break;
+    case MSG_TUNNEL_STATE: {
+        int prio = m->event == TUNNEL_IDLE ? LOG_WARNING : LOG_NOTICE;
+        state_line(m, line, sizeof line);
+        log_msg(prio, "%s", line);
+        syslog_remote_send(d->remote, prio, "STATE", line);
+        notify_tunnel_state(m);
+        break;
+    }
     case MSG_SA_PRESSURE:
         snprintf(line, sizeof line, "SA table under pressure: evicted=%llu refused_pkts=%llu "
                  "active=%u tentative=%u max_sas=%u; new SAs evict tentative ones or are refused "

@@ -37,6 +37,7 @@ int engine_init(struct engine *e, const struct idt_config *cfg, uint32_t window,
     e->now_us = now_us;
     e->last_tick_us = now_us;
     e->watch_head = e->watch_tail = ENGINE_NO_SLOT;
+    idle_wheel_init(&e->idle, now_us / TICK_US);
     return 0;
 }
 
@@ -70,7 +71,8 @@ static void on_lost_range(void *ctx, uint64_t first, uint64_t last)
 static int needs_watch(const struct tunnel *tu)
 {
     return alert_pending(&tu->alert) ||
-           (tu->origin == TUNNEL_DISCOVERED && tu->active_sas == 0);
+           (tu->origin == TUNNEL_DISCOVERED && tu->active_sas == 0) ||
+           tu->state != tu->notified_state;
 }
 
 static void watch_add(struct engine *e, struct tunnel *tu)
@@ -121,6 +123,75 @@ static void watch_rebuild(struct engine *e)
     }
 }
 
+/* ------------------------------------------------------------ idle wheel */
+
+/* An active tunnel with an idle timeout waits in the idle wheel for the
+ * second its timeout would run out after its packet at last_us. */
+static void idle_arm(struct engine *e, struct tunnel *tu, uint64_t last_us)
+{
+    uint64_t idle = tunnel_idle_timeout(e->cfg, tu);
+    if (tu->state != TUNNEL_ACTIVE || !idle)
+        return;
+    idle_wheel_add(&e->idle, e->tunnels, tu, (last_us + TICK_US - 1) / TICK_US + idle);
+}
+
+/* tu->state changed: a tunnel that announces its changes waits on the
+ * watch list for a tick to do it; the others record it at once. */
+static void state_changed(struct engine *e, struct tunnel *tu)
+{
+    if (!tunnel_idle_alerts(e->cfg, tu))
+        tu->notified_state = tu->state;
+    else if (needs_watch(tu))
+        watch_add(e, tu);
+}
+
+/* A packet of a tunnel that was not active (O(1), nothing is emitted). */
+static void become_active(struct engine *e, struct tunnel *tu, uint64_t ts)
+{
+    tu->state = TUNNEL_ACTIVE;
+    state_changed(e, tu);
+    idle_arm(e, tu, ts);
+}
+
+/* The tunnels of the idle wheel whose second has come, at most
+ * ENGINE_TICK_IDLE: idle if their last packet is at least their idle
+ * timeout old, else back in the wheel at their new deadline. */
+static void tick_idle(struct engine *e, uint64_t now)
+{
+    for (uint32_t n = 0; n < ENGINE_TICK_IDLE; n++) {
+        struct tunnel *tu = idle_wheel_pop(&e->idle, e->tunnels, now / TICK_US);
+        if (!tu)
+            return;
+        uint64_t idle = (uint64_t)tunnel_idle_timeout(e->cfg, tu) * TICK_US;
+        if (tu->state != TUNNEL_ACTIVE || !idle)
+            continue;
+        if (now >= tu->last_seen_us + idle) {
+            tu->state = TUNNEL_IDLE;
+            state_changed(e, tu);
+        } else {
+            idle_arm(e, tu, tu->last_seen_us);
+        }
+    }
+}
+
+/* After the slots were renumbered or the idle timeouts changed
+ * (reconfigure): O(tunnels), once.  An idle tunnel whose timeout is now
+ * 0 is active again, silently. */
+static void idle_rebuild(struct engine *e)
+{
+    idle_wheel_init(&e->idle, e->idle.next_s);
+    uint32_t n = tunnel_table_slots(e->tunnels);
+    for (uint32_t s = 0; s < n; s++) {
+        struct tunnel *tu = tunnel_table_at(e->tunnels, s);
+        if (!tu)
+            continue;
+        tu->idle_queued = 0;
+        if (tu->state == TUNNEL_IDLE && !tunnel_idle_timeout(e->cfg, tu))
+            tu->state = tu->notified_state = TUNNEL_ACTIVE;
+        idle_arm(e, tu, tu->last_seen_us);
+    }
+}
+
 /* ------------------------------------------------------------ packets */
 
 static void credit_lost(struct engine *e, struct tunnel *tu, const struct sa_entry *sa,
@@ -131,9 +202,11 @@ static void credit_lost(struct engine *e, struct tunnel *tu, const struct sa_ent
     if (sa->direction == SA_INBOUND) {
         tu->in.lost += lost;
         if (e->dropping)
-            tu->lost_while_dropping += lost;
-        alert_add(&tu->alert, ts, 0, (uint32_t)(lost > UINT32_MAX ? UINT32_MAX : lost));
-        watch_add(e, tu);
+            tu->lost_while_dropping += lost;    /* not an alarm: engine.h */
+        else {
+            alert_add(&tu->alert, ts, 0, (uint32_t)(lost > UINT32_MAX ? UINT32_MAX : lost));
+            watch_add(e, tu);
+        }
     } else {
         tu->out.lost += lost;
     }
@@ -207,6 +280,7 @@ static struct tunnel *attach(struct engine *e, struct sa_entry *ent, struct tunn
     if (ent->flags & SA_F_TENTATIVE)
         tu->tentative_sas++;
     tu->sas_seen++;
+    tu->newest_sa_us = ts;
     return tu;
 }
 
@@ -347,7 +421,10 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
         tu = tunnel_table_at(e->tunnels, ent->tunnel);
     }
     ent->last_seen_s = (uint32_t)(ts / 1000000ULL);
+    ent->octets += p.ip_len;
     tu->last_seen_us = ts;
+    if (tu->state != TUNNEL_ACTIVE)
+        become_active(e, tu, ts);
 
     uint64_t lost = 0, s64 = 0, high0 = ent->rw.high;
     enum rw_kind kind;
@@ -369,6 +446,7 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
     }
     struct loss_counts *c = ent->direction == SA_INBOUND ? &tu->in : &tu->out;
     c->received++;
+    c->octets += p.ip_len;
     c->late += ent->rw.late - late0;
     c->duplicate += ent->rw.duplicate - dup0;
     c->reordered += ent->rw.reordered - reo0;
@@ -386,6 +464,46 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
     } else {
         credit_lost(e, tu, ent, lost, ts);
     }
+}
+
+/* Tunnel state (engine.h): the token bucket of the announcements. */
+static void refill_state_tokens(struct engine *e, uint64_t now)
+{
+    if (!e->state_refill_us) {
+        e->state_refill_us = now;
+        e->state_tokens = ENGINE_STATE_BURST;
+        return;
+    }
+    if (now <= e->state_refill_us)
+        return;
+    uint64_t secs = (now - e->state_refill_us) / 1000000ULL;
+    if (!secs)
+        return;
+    uint64_t t = e->state_tokens + secs * ENGINE_STATE_RATE;
+    e->state_tokens = t > ENGINE_STATE_BURST ? ENGINE_STATE_BURST : (uint32_t)t;
+    e->state_refill_us += secs * 1000000ULL;
+}
+
+/* Announce a changed state (engine.h), if a token is left; else the
+ * tunnel stays on the watch list and tries again at a later tick. */
+static void announce_state(struct engine *e, struct tunnel *tu, uint64_t now)
+{
+    if (tu->state == tu->notified_state)
+        return;
+    if (!tunnel_idle_alerts(e->cfg, tu)) {
+        tu->notified_state = tu->state;
+        return;
+    }
+    if (!e->state_tokens) {
+        e->st.state_deferred++;
+        return;
+    }
+    e->state_tokens--;
+    struct engine_event ev = { .kind = tu->state == TUNNEL_IDLE ? ENGINE_EV_TUNNEL_IDLE
+                                                               : ENGINE_EV_TUNNEL_ACTIVE,
+                               .time_us = now, .tunnel = tu, .prev_state = tu->notified_state };
+    tu->notified_state = tu->state;
+    emit(e, &ev);
 }
 
 /* SA table pressure (engine.h): evictions or refusals since the last tick. */
@@ -432,16 +550,20 @@ void engine_tick(struct engine *e, uint64_t now)
         e->expire_cursor = ent ? cur : 0;
     }
 
+    tick_idle(e, now);
+    refill_state_tokens(e, now);
     /* the watch list, oldest first; those still watched go to the back */
     uint32_t n = e->watch_len < ENGINE_TICK_WATCH ? e->watch_len : ENGINE_TICK_WATCH;
     while (n--) {
         struct tunnel *tu = tunnel_table_at(e->tunnels, e->watch_head);
         watch_del(e, tu);
         eval_alert(e, tu, now);
+        announce_state(e, tu, now);
         if (idle && tu->origin == TUNNEL_DISCOVERED && tu->active_sas == 0 &&
             now > tu->last_seen_us && now - tu->last_seen_us > idle) {
             struct engine_event ev = { .kind = ENGINE_EV_TUNNEL_REMOVED, .time_us = now, .tunnel = tu };
             emit(e, &ev);
+            idle_wheel_del(&e->idle, e->tunnels, tu);
             tunnel_table_remove(e->tunnels, tu);
         } else if (needs_watch(tu)) {
             watch_add(e, tu);
@@ -505,6 +627,7 @@ int engine_reconfigure(struct engine *e, const struct idt_config *cfg)
             sa_table_remove(e->sas, ent);
         }
     }
+    idle_rebuild(e);
     watch_rebuild(e);
     return 0;
 }

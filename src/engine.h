@@ -12,6 +12,7 @@
 #include "sa_table.h"
 #include "tunnel_table.h"
 #include "alert.h"
+#include "idle_wheel.h"
 
 struct engine_stats {
     uint64_t packets;           /* every frame */
@@ -23,6 +24,7 @@ struct engine_stats {
     uint64_t pcap_drops;        /* set by the capture shell */
     uint64_t sas_expired;
     uint64_t sas_evicted;       /* tentative SAs evicted to admit new ones */
+    uint64_t state_deferred;    /* tunnel state announcements postponed by the pacing */
 };
 
 enum engine_event_kind {
@@ -36,6 +38,8 @@ enum engine_event_kind {
     ENGINE_EV_TUNNEL_REMOVED,
     ENGINE_EV_SA_EVICTED,       /* a tentative SA gave way to a new one */
     ENGINE_EV_SA_PRESSURE,      /* the SA table is under pressure (rate-limited) */
+    ENGINE_EV_TUNNEL_IDLE,      /* announce: the tunnel went idle (paced, see below) */
+    ENGINE_EV_TUNNEL_ACTIVE,    /* announce: the tunnel carries ESP again (or for the first time) */
 };
 
 struct engine_event {
@@ -46,6 +50,7 @@ struct engine_event {
     uint64_t first_seq, last_seq;       /* LOST/LATE */
     enum alert_event alert;             /* ALERT */
     struct alert_figures fig;           /* ALERT */
+    int prev_state;                     /* TUNNEL_IDLE/ACTIVE: the state announced before */
 };
 
 typedef void (*engine_event_cb)(void *ctx, const struct engine_event *ev);
@@ -74,8 +79,14 @@ struct engine {
     uint64_t pressure_last_us;  /* last tick that saw new evictions or refusals */
     uint64_t pressure_sent_us;  /* last ENGINE_EV_SA_PRESSURE */
     /* Watch list (slots, ENGINE_NO_SLOT ends it): the tunnels a tick must
-     * visit - alert_pending(), or discovered with no SA (ageing). */
+     * visit - alert_pending(), discovered with no SA (ageing), or with a
+     * state change not yet announced. */
     uint32_t watch_head, watch_tail, watch_len;
+    /* Active tunnels with an idle timeout, by the second they may go idle */
+    struct idle_wheel idle;
+    /* tunnel state announcements (pacing, below) */
+    uint32_t state_tokens;
+    uint64_t state_refill_us;   /* time the tokens were last topped up */
 };
 
 /* SA table policy (engine.c, sa_table.h):
@@ -95,6 +106,49 @@ struct engine {
  * emitted at a tick under pressure if none was in the last
  * ENGINE_PRESSURE_REPEAT_US (so at its start, then at most once per
  * ENGINE_PRESSURE_REPEAT_US). */
+/* Tunnel state (tunnel_table.h enum tunnel_state):
+ *  - a packet of a tunnel that is not active makes it active, puts it on
+ *    the watch list (if it announces its changes) and, if its idle timeout (tunnel_idle_timeout) is
+ *    not 0, in the idle wheel (idle_wheel.h) at the second the timeout
+ *    would run out (O(1), nothing is emitted there); later packets of an
+ *    active tunnel do nothing more;
+ *  - at a tick, the idle wheel gives the tunnels whose second has come
+ *    (at most ENGINE_TICK_IDLE): a tunnel whose last packet is at least
+ *    its idle timeout old becomes idle and goes on the watch list (if it
+ *    announces its changes); the
+ *    others go back in the wheel at their new deadline (so an active
+ *    tunnel is looked at about once per idle timeout, never per tick);
+ *  - at a tick, a watched tunnel whose state differs from the state it
+ *    last announced (notified_state) announces it: ENGINE_EV_TUNNEL_IDLE
+ *    or ENGINE_EV_TUNNEL_ACTIVE, one per change (neverSeen -> active
+ *    included), if tunnel_idle_alerts(); otherwise it is recorded as
+ *    announced silently, at once (such a tunnel is never watched for
+ *    its state).
+ * Pacing (no storm when many tunnels change together): announcements
+ * spend tokens of a bucket of ENGINE_STATE_BURST tokens refilled at
+ * ENGINE_STATE_RATE per second of engine time; a change that finds no
+ * token stays on the watch list (counted in state_deferred) and, the
+ * list being visited oldest first, waits behind the older ones only, so
+ * none waits forever.  200 tunnels going idle together: 20
+ * announcements at once, then 2 a second (all within 90 s);
+ * ipsecDiagTunnelState shows every state at once.  A change undone
+ * before it was announced (idle, then traffic again) is announced
+ * neither way.
+ * Delay: a tunnel becomes idle at the first tick at or after its last
+ * packet + idle timeout, later only when more than ENGINE_TICK_IDLE
+ * wheel entries fall due together (ceil(X / ENGINE_TICK_IDLE) ticks, X =
+ * those entries; X counts every active tunnel whose deadline check falls
+ * in that second, about A / T per second for A active tunnels of idle
+ * timeout T); the announcement then waits for the watch list (below)
+ * and a token.
+ * Capture drops (cross-tunnel policy): while the capture is dropping
+ * (e->dropping), loss the replay windows declare is counted as usual and
+ * in lost_while_dropping, but is not fed to the alert windows, so a
+ * capture overload raises one ipsecDiagCaptureDropping, not one loss
+ * alarm per tunnel. */
+#define ENGINE_STATE_BURST 20u
+#define ENGINE_STATE_RATE  2u
+
 #define ENGINE_RESERVE_PER_TUNNEL 8u
 #define ENGINE_PRESSURE_QUIET_US  60000000ULL
 #define ENGINE_PRESSURE_REPEAT_US 300000000ULL
@@ -105,11 +159,16 @@ struct engine {
  *    ENGINE_TICK_SA_VISITS SAs (plus a skip over at most max_sas / 64
  *    words of its occupancy bitmap) and expires at most
  *    ENGINE_TICK_SA_EXPIRES of them; the next tick goes on from there.
+ *  - Idle wheel: at most ENGINE_TICK_IDLE tunnels whose idle deadline
+ *    second has come are checked (plus a skip over at most
+ *    IDLE_WHEEL_SLOTS empty one-second buckets).
  *  - Tunnels: at most ENGINE_TICK_WATCH tunnels of the watch list are
- *    visited, oldest first: alert_eval() for each, and a discovered tunnel
- *    with no SA that has been idle for more than sa_idle_timeout is
- *    removed.  A tunnel that is neither alert_pending() nor without SAs
- *    leaves the list (alert_eval() could not return an event for it).
+ *    visited, oldest first: alert_eval() for each, its state change
+ *    announced (paced, above), and a discovered tunnel with no SA that
+ *    has been idle for more than sa_idle_timeout is removed.  A tunnel
+ *    that is neither alert_pending() nor without SAs nor with a state
+ *    change to announce leaves the list (alert_eval() could not return
+ *    an event for it).
  * Delays this gives (ticks are about a second apart):
  *  - an SA idle for more than sa_idle_timeout expires within
  *    ceil(max_sas / ENGINE_TICK_SA_VISITS) + ceil(X / ENGINE_TICK_SA_EXPIRES)
@@ -122,6 +181,7 @@ struct engine {
 #define ENGINE_TICK_SA_VISITS   65536u
 #define ENGINE_TICK_SA_EXPIRES  2048u
 #define ENGINE_TICK_WATCH       2048u
+#define ENGINE_TICK_IDLE        4096u
 #define ENGINE_NO_SLOT          UINT32_MAX
 
 /* Create with cfg (which must outlive the engine, or be replaced with

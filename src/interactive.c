@@ -59,6 +59,13 @@ static void on_event(void *ctx, const struct engine_event *ev)
         a->lost = ev->fig.lost;
         a->interval_s = ev->fig.interval_s;
         a->rate_ppm = ev->fig.rate_ppm;
+        a->received = ev->fig.received;
+        a->criterion = ev->fig.criterion;
+        a->reminders = ev->fig.reminders;
+        struct alert_params ap;
+        tunnel_alert_params(s->eng.cfg, ev->tunnel, &ap);
+        a->threshold_lost = ap.lost;
+        a->threshold_ppm = ap.ppm;
         if (s->live)
             fprintf(s->json ? stderr : stdout, "ALERT %s tunnel %s: lost=%llu interval=%us rate_ppm=%u\n",
                    alert_event_name(ev->alert), ev->tunnel->name,

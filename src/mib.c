@@ -200,6 +200,25 @@ void mib_mtu_result(uint32_t index, int ok, int probe_fail, uint32_t mtu, uint32
     m->last_run_us = when_us;
 }
 
+int mib_tunnel_state(int state)
+{
+    switch (state) {
+    case TUNNEL_ACTIVE: return IDT_TUNNEL_STATE_ACTIVE;
+    case TUNNEL_IDLE: return IDT_TUNNEL_STATE_IDLE;
+    default: return IDT_TUNNEL_STATE_NEVERSEEN;
+    }
+}
+
+int mib_alarm_criterion(unsigned criterion)
+{
+    switch (criterion & (ALERT_CRIT_LOST | ALERT_CRIT_PPM)) {
+    case ALERT_CRIT_LOST: return IDT_ALARM_CRITERION_LOSTPKTS;
+    case ALERT_CRIT_PPM: return IDT_ALARM_CRITERION_LOSSRATE;
+    case ALERT_CRIT_LOST | ALERT_CRIT_PPM: return IDT_ALARM_CRITERION_BOTH;
+    default: return IDT_ALARM_CRITERION_NONE;
+    }
+}
+
 /* ------------------------------------------------------------ helpers */
 
 static void v_c64(struct mib_val *v, uint64_t x)
@@ -482,6 +501,32 @@ static int tun_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
         else
             v_text(v, "");
         break;
+    case IDT_COL_TUNNEL_OUTPKTS: v_c64(v, t->out.received); break;
+    case IDT_COL_TUNNEL_OUTLOSTPKTS: v_c64(v, t->out.lost); break;
+    case IDT_COL_TUNNEL_OUTLATEPKTS: v_c64(v, t->out.late); break;
+    case IDT_COL_TUNNEL_OUTDUPLICATEPKTS: v_c64(v, t->out.duplicate); break;
+    case IDT_COL_TUNNEL_OUTREORDEREDPKTS: v_c64(v, t->out.reordered); break;
+    case IDT_COL_TUNNEL_OUTSUSPECTPKTS: v_c64(v, t->out.suspect); break;
+    case IDT_COL_TUNNEL_INOCTETS: v_c64(v, t->in.octets); break;
+    case IDT_COL_TUNNEL_OUTOCTETS: v_c64(v, t->out.octets); break;
+    case IDT_COL_TUNNEL_STATE: v_int(v, mib_tunnel_state(t->state)); break;
+    case IDT_COL_TUNNEL_LASTSEEN: v_uns(v, ASN_TIMETICKS, ts(t->last_seen_us)); break;
+    case IDT_COL_TUNNEL_IDLETIMEOUT: v_uns(v, ASN_UNSIGNED, t->idle_timeout_s); break;
+    case IDT_COL_TUNNEL_STATEALERTS:
+        v_int(v, t->state_alerts ? IDT_TRUTH_TRUE : IDT_TRUTH_FALSE);
+        break;
+    case IDT_COL_TUNNEL_SASSEEN: v_uns(v, ASN_COUNTER, t->sas_seen); break;
+    case IDT_COL_TUNNEL_NEWESTSAFIRSTSEEN: v_uns(v, ASN_TIMETICKS, ts(t->newest_sa_us)); break;
+    case IDT_COL_TUNNEL_ALERTLOST: v_uns(v, ASN_UNSIGNED, t->alert_lost); break;
+    case IDT_COL_TUNNEL_ALERTLOSSRATE: v_uns(v, ASN_UNSIGNED, t->alert_ppm); break;
+    case IDT_COL_TUNNEL_ALERTINTERVAL: v_uns(v, ASN_UNSIGNED, t->alert_interval_s); break;
+    case IDT_COL_TUNNEL_ALERTMINPKTS: v_uns(v, ASN_UNSIGNED, t->alert_min_pkts); break;
+    case IDT_COL_TUNNEL_ALERTSENABLED:
+        v_int(v, t->alerts_enabled ? IDT_TRUTH_TRUE : IDT_TRUTH_FALSE);
+        break;
+    case IDT_COL_TUNNEL_ALARMCRITERION: v_int(v, mib_alarm_criterion(t->criterion)); break;
+    case IDT_COL_TUNNEL_INTERVALINPKTS: v_uns(v, ASN_GAUGE, t->interval_in); break;
+    case IDT_COL_TUNNEL_ALARMREMINDERS: v_uns(v, ASN_GAUGE, t->reminders); break;
     default: return -1;
     }
     return 0;
@@ -545,6 +590,7 @@ static int sa_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
     case IDT_COL_SA_REORDEREDPKTS: v_c64(v, a->c.reordered); break;
     case IDT_COL_SA_HIGHESTSEQ: v_c64(v, a->high); break;
     case IDT_COL_SA_SUSPECTPKTS: v_c64(v, a->c.suspect); break;
+    case IDT_COL_SA_OCTETS: v_c64(v, a->c.octets); break;
     case IDT_COL_SA_FIRSTSEEN:
         v_uns(v, ASN_TIMETICKS, mib_timestamp((uint64_t)a->first_s * 1000000ULL));
         break;
@@ -566,6 +612,20 @@ static int sa_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
 
 /* ------------------------------------------------------------ registration */
 
+/* Unassigned column numbers (mib_oids.h). */
+static int tun_has_col(unsigned col)
+{
+    return col <= IDT_COL_TUNNEL_REFUSEDPKTS ||
+           (col >= IDT_COL_TUNNEL_LOCALADDRTEXT && col <= IDT_COL_TUNNEL_MTUTARGETADDRTEXT) ||
+           col >= IDT_COL_TUNNEL_OUTPKTS;
+}
+
+static int sa_has_col(unsigned col)
+{
+    return col <= IDT_COL_SA_SUSPECTPKTS || col == IDT_COL_SA_OCTETS ||
+           col >= IDT_COL_SA_SRCADDRTEXT;
+}
+
 static struct mib_table_def g_globals = {
     .name = "ipsecDiagGlobals",
     .root = { IDT_OID_GLOBALS }, .root_len = IDT_OID_GLOBALS_LEN,
@@ -578,7 +638,7 @@ static struct mib_table_def g_tunnels = {
     .name = "ipsecDiagTunnelTable",
     .root = { IDT_OID_TUNNEL_TABLE }, .root_len = IDT_OID_TUNNEL_TABLE_LEN,
     .has_entry = 1, .first_col = IDT_COL_TUNNEL_MIN, .last_col = IDT_COL_TUNNEL_MAX,
-    .nidx = IDT_TUNNEL_INDEX_LEN,
+    .nidx = IDT_TUNNEL_INDEX_LEN, .has_col = tun_has_col,
     .open = snap_open, .close = snap_close, .nrows = tun_nrows, .row_index = tun_index,
     .cell = tun_cell, .check = tun_check, .commit = tun_commit,
 };
@@ -587,7 +647,7 @@ static struct mib_table_def g_sas = {
     .name = "ipsecDiagSaTable",
     .root = { IDT_OID_SA_TABLE }, .root_len = IDT_OID_SA_TABLE_LEN,
     .has_entry = 1, .first_col = IDT_COL_SA_MIN, .last_col = IDT_COL_SA_MAX,
-    .nidx = IDT_SA_INDEX_LEN,
+    .nidx = IDT_SA_INDEX_LEN, .has_col = sa_has_col,
     .open = snap_open, .close = snap_close, .nrows = sa_nrows, .row_index = sa_index,
     .cell = sa_cell,
 };

@@ -35,6 +35,10 @@ void mib_mtu_running(uint32_t index);
 void mib_mtu_progress(uint32_t index, uint32_t probes);
 /* The ipsecDiagTunnelMtuFailReason value of an enum probe_fail. */
 int mib_mtu_fail_reason(int probe_fail);
+/* ipsecDiagTunnelState of an enum tunnel_state; ipsecDiagTunnelAlarmCriterion
+ * of ALERT_CRIT_* bits. */
+int mib_tunnel_state(int state);
+int mib_alarm_criterion(unsigned criterion);
 /* Last successful MTU of a tunnel, 0 if none. */
 uint32_t mib_mtu_last(uint32_t index);
 /* A run ended: ok, or probe_fail (enum probe_fail) why not; probes sent

@@ -76,7 +76,11 @@
 /* ipsecDiagNotifications.N; the varbinds each one carries, in order,
  * are listed next to it (tunnel objects are instances of that tunnel). */
 
-/* TunnelName, TunnelLostPkts, TunnelIntervalLostPkts, TunnelLossRate */
+/* TunnelName, TunnelLostPkts, TunnelIntervalLostPkts, TunnelLossRate;
+ * then (additional varbinds) TunnelAlarmCriterion, TunnelAlertLost,
+ * TunnelAlertLossRate, TunnelAlertInterval, TunnelIntervalInPkts,
+ * TunnelRemoteAddrType, TunnelRemoteAddr, TunnelLostWhileDropping,
+ * TunnelAlarmReminders */
 #define IDT_NOTIF_LOSSTHRESHOLDEXCEEDED   1
 #define IDT_NOTIF_LOSSTHRESHOLDCLEARED    2
 /* TunnelName, TunnelMtu */
@@ -87,6 +91,11 @@
 #define IDT_NOTIF_CAPTUREDROPPING         5
 /* EvictedSAs, UntrackedSAs, TentativeSAs, ActiveSAs (scalars, instance .0) */
 #define IDT_NOTIF_SATABLEPRESSURE         6
+/* TunnelName, TunnelState, TunnelLastSeen, TunnelRemoteAddrType, TunnelRemoteAddr */
+#define IDT_NOTIF_TUNNELIDLE              10
+#define IDT_NOTIF_TUNNELACTIVE            11
+/* CaptureDrops, CapturedPkts (scalars, instance .0) */
+#define IDT_NOTIF_CAPTUREDROPPINGCLEARED  12
 
 /* ------------------------------------------------------------ scalars */
 /* ipsecDiagGlobals.N (instance N.0) */
@@ -147,14 +156,36 @@
 #define IDT_COL_TUNNEL_TENTATIVESAS        31   /* Gauge32 */
 #define IDT_COL_TUNNEL_EVICTEDSAS          32   /* Counter64 */
 #define IDT_COL_TUNNEL_REFUSEDPKTS         33   /* Counter64 */
-
-/* 34..39 unused; 40.. readable text forms (ipsecDiagReadableGroup) */
+/* 34..39 unassigned; 40.. readable text forms (ipsecDiagReadableGroup) */
 #define IDT_COL_TUNNEL_LOCALADDRTEXT       40   /* SnmpAdminString, inet_ntop */
 #define IDT_COL_TUNNEL_REMOTEADDRTEXT      41   /* SnmpAdminString, inet_ntop */
 #define IDT_COL_TUNNEL_MTUTARGETADDRTEXT   42   /* SnmpAdminString, "" without mtu */
+/* 43..49 unassigned; 50.. both directions, state, alert settings */
+#define IDT_COL_TUNNEL_OUTPKTS             50   /* Counter64 */
+#define IDT_COL_TUNNEL_OUTLOSTPKTS         51   /* Counter64 */
+#define IDT_COL_TUNNEL_OUTLATEPKTS         52   /* Counter64 */
+#define IDT_COL_TUNNEL_OUTDUPLICATEPKTS    53   /* Counter64 */
+#define IDT_COL_TUNNEL_OUTREORDEREDPKTS    54   /* Counter64 */
+#define IDT_COL_TUNNEL_OUTSUSPECTPKTS      55   /* Counter64 */
+#define IDT_COL_TUNNEL_INOCTETS            56   /* Counter64 */
+#define IDT_COL_TUNNEL_OUTOCTETS           57   /* Counter64 */
+#define IDT_COL_TUNNEL_STATE               58   /* INTEGER, IDT_TUNNEL_STATE_* */
+#define IDT_COL_TUNNEL_LASTSEEN            59   /* TimeStamp */
+#define IDT_COL_TUNNEL_IDLETIMEOUT         60   /* Unsigned32 seconds */
+#define IDT_COL_TUNNEL_STATEALERTS         61   /* TruthValue */
+#define IDT_COL_TUNNEL_SASSEEN             62   /* Counter32 */
+#define IDT_COL_TUNNEL_NEWESTSAFIRSTSEEN   63   /* TimeStamp */
+#define IDT_COL_TUNNEL_ALERTLOST           64   /* Unsigned32 */
+#define IDT_COL_TUNNEL_ALERTLOSSRATE       65   /* Unsigned32 ppm */
+#define IDT_COL_TUNNEL_ALERTINTERVAL       66   /* Unsigned32 seconds */
+#define IDT_COL_TUNNEL_ALERTMINPKTS        67   /* Unsigned32 */
+#define IDT_COL_TUNNEL_ALERTSENABLED       68   /* TruthValue */
+#define IDT_COL_TUNNEL_ALARMCRITERION      69   /* INTEGER, IDT_ALARM_CRITERION_* */
+#define IDT_COL_TUNNEL_INTERVALINPKTS      70   /* Gauge32 */
+#define IDT_COL_TUNNEL_ALARMREMINDERS      71   /* Gauge32 */
 
 #define IDT_COL_TUNNEL_MIN  IDT_COL_TUNNEL_NAME   /* first accessible column */
-#define IDT_COL_TUNNEL_MAX  IDT_COL_TUNNEL_MTUTARGETADDRTEXT
+#define IDT_COL_TUNNEL_MAX  IDT_COL_TUNNEL_ALARMREMINDERS
 
 #define IDT_TUNNEL_INDEX_LEN  1     /* sub-identifiers in a row index */
 
@@ -177,8 +208,9 @@
 #define IDT_COL_SA_FIRSTSEEN         14   /* TimeStamp */
 #define IDT_COL_SA_LASTSEEN          15   /* TimeStamp */
 #define IDT_COL_SA_SUSPECTPKTS       16   /* Counter64 */
-
-/* 17..29 unused; 30.. readable text forms (ipsecDiagReadableGroup) */
+/* 17..19 unassigned */
+#define IDT_COL_SA_OCTETS            20   /* Counter64 */
+/* 21..29 unassigned; 30.. readable text forms (ipsecDiagReadableGroup) */
 #define IDT_COL_SA_SRCADDRTEXT       30   /* SnmpAdminString, inet_ntop */
 #define IDT_COL_SA_DSTADDRTEXT       31   /* SnmpAdminString, inet_ntop */
 #define IDT_COL_SA_SPIHEX            32   /* SnmpAdminString "0x%08x" */
@@ -200,6 +232,11 @@
 #define IDT_GROUP_SUSPECT              8   /* ipsecDiagSuspectGroup */
 #define IDT_GROUP_SATABLEPOLICY        9   /* ipsecDiagSaTablePolicyGroup */
 #define IDT_GROUP_SATABLENOTIFICATIONS 10  /* ipsecDiagSaTableNotificationsGroup */
+#define IDT_GROUP_TRAFFIC              20  /* ipsecDiagTrafficGroup */
+#define IDT_GROUP_TUNNELSTATE          21  /* ipsecDiagTunnelStateGroup */
+#define IDT_GROUP_ALERTSETTINGS        22  /* ipsecDiagAlertSettingsGroup */
+#define IDT_GROUP_SAOCTETS             23  /* ipsecDiagSaOctetsGroup */
+#define IDT_GROUP_STATENOTIFICATIONS   24  /* ipsecDiagStateNotificationsGroup */
 
 /* ------------------------------------------------------------ values */
 
@@ -217,6 +254,17 @@
 /* ipsecDiagTunnelLossAlarm */
 #define IDT_LOSS_ALARM_NORMAL          1
 #define IDT_LOSS_ALARM_ALARM           2
+
+/* ipsecDiagTunnelState (same values as enum tunnel_state) */
+#define IDT_TUNNEL_STATE_NEVERSEEN     1
+#define IDT_TUNNEL_STATE_ACTIVE        2
+#define IDT_TUNNEL_STATE_IDLE          3
+
+/* ipsecDiagTunnelAlarmCriterion */
+#define IDT_ALARM_CRITERION_NONE       1
+#define IDT_ALARM_CRITERION_LOSTPKTS   2
+#define IDT_ALARM_CRITERION_LOSSRATE   3
+#define IDT_ALARM_CRITERION_BOTH       4
 
 /* ipsecDiagTunnelMtuStatus */
 #define IDT_MTU_STATUS_NEVERRUN        1

@@ -106,7 +106,7 @@ static int exact(const struct mib_table_def *d, void *ctx, const oid *name, size
     if (d->has_entry && name[d->root_len] != 1)
         return SNMP_NOSUCHOBJECT;
     oid c = name[pl];
-    if (c < d->first_col || c > d->last_col)
+    if (c < d->first_col || c > d->last_col || (d->has_col && !d->has_col((unsigned)c)))
         return SNMP_NOSUCHOBJECT;
     *col = (unsigned)c;
     size_t sn = len - pl - 1;
@@ -158,6 +158,8 @@ static int do_getnext(const struct mib_table_def *d, void *ctx, netsnmp_variable
     }
     size_t n = nrows(d, ctx);
     for (; col <= d->last_col; col++, suf = NULL, sn = 0) {
+        if (d->has_col && !d->has_col(col))
+            continue;
         size_t row = suf ? upper_bound(d, ctx, suf, sn) : 0;
         struct mib_val v;
         for (; row < n; row++) {

@@ -29,6 +29,9 @@ struct mib_table_def {
     int has_entry;                  /* table: root.1.col.index; scalars: root.col.0 */
     unsigned first_col, last_col;   /* accessible columns */
     unsigned nidx;                  /* index sub-identifiers per row */
+    /* Columns first_col..last_col that are unassigned (may be NULL: none):
+     * 1 if col exists.  Walks skip the others without visiting rows. */
+    int (*has_col)(unsigned col);
     /* Per request batch: open a context (e.g. take a snapshot) and close it. */
     void *(*open)(void);
     void (*close)(void *ctx);

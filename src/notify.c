@@ -5,6 +5,7 @@
 #include "mib.h"
 #include "mib_oids.h"
 #include "notify.h"
+#include "tunnel_table.h"
 #include "log.h"
 
 #include <string.h>
@@ -64,6 +65,32 @@ static void add_name(netsnmp_variable_list **vars, const struct msg *m)
     add_col(vars, IDT_COL_TUNNEL_NAME, m->index, ASN_OCTET_STR, m->name, strlen(m->name));
 }
 
+static void add_remote(netsnmp_variable_list **vars, const struct msg *m)
+{
+    long type = m->remote.family == 6 ? IDT_INET_ADDR_TYPE_IPV6 : IDT_INET_ADDR_TYPE_IPV4;
+    add_col(vars, IDT_COL_TUNNEL_REMOTEADDRTYPE, m->index, ASN_INTEGER, &type, sizeof type);
+    add_col(vars, IDT_COL_TUNNEL_REMOTEADDR, m->index, ASN_OCTET_STR, m->remote.a,
+            m->remote.family == 6 ? 16 : 4);
+}
+
+int notify_tunnel_state(const struct msg *m)
+{
+    int idle = m->event == TUNNEL_IDLE;
+    if (!ready(idle ? "ipsecDiagTunnelIdle" : "ipsecDiagTunnelActive"))
+        return 0;
+    netsnmp_variable_list *vars = NULL;
+    add_trap_oid(&vars, idle ? IDT_NOTIF_TUNNELIDLE : IDT_NOTIF_TUNNELACTIVE);
+    add_name(&vars, m);
+    long st = mib_tunnel_state(m->event);
+    add_col(&vars, IDT_COL_TUNNEL_STATE, m->index, ASN_INTEGER, &st, sizeof st);
+    add_u32(&vars, IDT_COL_TUNNEL_LASTSEEN, m->index, ASN_TIMETICKS,
+            m->last_seen_us ? mib_timestamp(m->last_seen_us) : 0);
+    add_remote(&vars, m);
+    agent_send_notification(vars);
+    snmp_free_varbind(vars);
+    return 1;
+}
+
 int notify_loss(const struct msg *m, int exceeded)
 {
     if (!ready(exceeded ? "ipsecDiagLossThresholdExceeded" : "ipsecDiagLossThresholdCleared"))
@@ -75,6 +102,17 @@ int notify_loss(const struct msg *m, int exceeded)
     add_u32(&vars, IDT_COL_TUNNEL_INTERVALLOSTPKTS, m->index, ASN_GAUGE,
             m->lost > UINT32_MAX ? UINT32_MAX : (uint32_t)m->lost);
     add_u32(&vars, IDT_COL_TUNNEL_LOSSRATE, m->index, ASN_UNSIGNED, m->rate_ppm);
+    /* additional varbinds (the MIB's DESCRIPTION lists them) */
+    long crit = mib_alarm_criterion(m->criterion);
+    add_col(&vars, IDT_COL_TUNNEL_ALARMCRITERION, m->index, ASN_INTEGER, &crit, sizeof crit);
+    add_u32(&vars, IDT_COL_TUNNEL_ALERTLOST, m->index, ASN_UNSIGNED, m->threshold);
+    add_u32(&vars, IDT_COL_TUNNEL_ALERTLOSSRATE, m->index, ASN_UNSIGNED, m->threshold_ppm);
+    add_u32(&vars, IDT_COL_TUNNEL_ALERTINTERVAL, m->index, ASN_UNSIGNED, m->interval_s);
+    add_u32(&vars, IDT_COL_TUNNEL_INTERVALINPKTS, m->index, ASN_GAUGE,
+            m->received > UINT32_MAX ? UINT32_MAX : (uint32_t)m->received);
+    add_remote(&vars, m);
+    add_c64(&vars, IDT_COL_TUNNEL_LOSTWHILEDROPPING, m->index, m->lost_while_dropping);
+    add_u32(&vars, IDT_COL_TUNNEL_ALARMREMINDERS, m->index, ASN_GAUGE, m->reminders);
     agent_send_notification(vars);
     snmp_free_varbind(vars);
     return 1;
@@ -133,10 +171,11 @@ int notify_sa_pressure(const struct msg *m)
 
 int notify_dropping(const struct msg *m)
 {
-    if (!ready("ipsecDiagCaptureDropping"))
+    int cleared = m->type == MSG_DROPPING_CLEARED;
+    if (!ready(cleared ? "ipsecDiagCaptureDroppingCleared" : "ipsecDiagCaptureDropping"))
         return 0;
     netsnmp_variable_list *vars = NULL;
-    add_trap_oid(&vars, IDT_NOTIF_CAPTUREDROPPING);
+    add_trap_oid(&vars, cleared ? IDT_NOTIF_CAPTUREDROPPINGCLEARED : IDT_NOTIF_CAPTUREDROPPING);
     oid drops[] = { IDT_OID_GLOBALS, IDT_SCALAR_CAPTUREDROPS, 0 };
     oid capd[] = { IDT_OID_GLOBALS, IDT_SCALAR_CAPTUREDPKTS, 0 };
     struct counter64 d = { .high = (u_long)(m->drops >> 32), .low = (u_long)(m->drops & 0xffffffffu) };
@@ -147,4 +186,9 @@ int notify_dropping(const struct msg *m)
     agent_send_notification(vars);
     snmp_free_varbind(vars);
     return 1;
+}
+
+int notify_dropping_cleared(const struct msg *m)
+{
+    return notify_dropping(m);      /* the message type selects the notification */
 }

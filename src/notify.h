@@ -10,6 +10,8 @@ int notify_loss(const struct msg *m, int exceeded);
 int notify_mtu(const struct msg *m);
 int notify_dropping(const struct msg *m);
 int notify_sa_pressure(const struct msg *m);
+int notify_dropping_cleared(const struct msg *m);
+int notify_tunnel_state(const struct msg *m);     /* ipsecDiagTunnelIdle / ...Active */
 void notify_set_enabled(int enabled);
 
 #endif

@@ -16,6 +16,8 @@ enum msg_type {
     MSG_MTU_PROGRESS,       /* a running MTU job's probes so far (probes) */
     MSG_SYSLOG_RESOLVED,    /* a syslog.server lookup ended (ptr: its handle) */
     MSG_SA_PRESSURE,        /* the SA table is under pressure (rate-limited by the engine) */
+    MSG_TUNNEL_STATE,       /* a tunnel went idle or active (event: enum tunnel_state) */
+    MSG_DROPPING_CLEARED,   /* the capture stopped dropping */
 };
 
 struct msg {
@@ -23,13 +25,19 @@ struct msg {
     uint32_t index;                 /* tunnel index */
     char name[IDT_NAME_MAX];        /* tunnel name */
     uint64_t time_us;               /* MSG_MTU_*: CLOCK_MONOTONIC */
-    /* MSG_ALERT */
+    /* MSG_ALERT (MSG_TUNNEL_STATE: event, prev_state, interval_s = idle
+     * timeout, last_seen_us, local, remote) */
     int event;                      /* enum alert_event */
     uint64_t lost, total_lost;
     uint32_t interval_s, rate_ppm, threshold;
+    uint64_t received;              /* in the interval */
+    uint32_t threshold_ppm, criterion, reminders;   /* criterion: ALERT_CRIT_* */
+    uint64_t lost_while_dropping;
+    int prev_state;
+    uint64_t last_seen_us;          /* CLOCK_MONOTONIC */
     struct idt_addr local, remote;
     uint32_t spi;
-    /* MSG_DROPPING */
+    /* MSG_DROPPING, MSG_DROPPING_CLEARED */
     uint64_t drops, captured;
     /* MSG_MTU_RESULT (probes also MSG_MTU_PROGRESS: sent so far in the run) */
     int ok;                         /* 1 succeeded, 0 failed */

@@ -28,6 +28,25 @@ const char *alert_event_name(enum alert_event ev)
     }
 }
 
+const char *alert_criterion_name(uint32_t criterion)
+{
+    switch (criterion & (ALERT_CRIT_LOST | ALERT_CRIT_PPM)) {
+    case ALERT_CRIT_LOST: return "lost";
+    case ALERT_CRIT_PPM: return "ppm";
+    case ALERT_CRIT_LOST | ALERT_CRIT_PPM: return "lost+ppm";
+    default: return "none";
+    }
+}
+
+const char *tunnel_state_name(uint8_t state)
+{
+    switch (state) {
+    case TUNNEL_ACTIVE: return "active";
+    case TUNNEL_IDLE: return "idle";
+    default: return "neverSeen";
+    }
+}
+
 struct sa_row {
     const struct sa_entry *sa;
     const struct tunnel *tu;
@@ -125,10 +144,21 @@ static void json_str(FILE *out, const char *s)
 static void json_counts(FILE *out, const struct loss_counts *c)
 {
     fprintf(out, "\"received\": %llu, \"lost\": %llu, \"late\": %llu, \"duplicates\": %llu, "
-            "\"reordered\": %llu, \"suspect\": %llu",
+            "\"reordered\": %llu, \"suspect\": %llu, \"octets\": %llu",
             (unsigned long long)c->received, (unsigned long long)c->lost,
             (unsigned long long)c->late, (unsigned long long)c->duplicate,
-            (unsigned long long)c->reordered, (unsigned long long)c->suspect);
+            (unsigned long long)c->reordered, (unsigned long long)c->suspect,
+            (unsigned long long)c->octets);
+}
+
+/* A time in seconds with microseconds, or null for 0 (never). */
+static void json_time(FILE *out, uint64_t us)
+{
+    if (!us)
+        fputs("null", out);
+    else
+        fprintf(out, "%llu.%06llu", (unsigned long long)(us / 1000000ULL),
+                (unsigned long long)(us % 1000000ULL));
 }
 
 void report_json(FILE *out, struct engine *e, const struct report_alert *alerts, size_t nalerts)
@@ -150,7 +180,7 @@ void report_json(FILE *out, struct engine *e, const struct report_alert *alerts,
                 sa->encap == ESP_ENCAP_UDP ? "udp" : "esp");
         json_str(out, rows[i].tu->name);
         struct loss_counts c = { sa->rw.received, sa->rw.lost, sa->rw.late, sa->rw.duplicate,
-                                 sa->rw.reordered, sa->rw.suspect };
+                                 sa->rw.reordered, sa->rw.suspect, sa->octets };
         fprintf(out, ", \"direction\": \"%s\", ", sa->direction == SA_INBOUND ? "inbound" : "outbound");
         json_counts(out, &c);
         fprintf(out, ", \"highest_seq\": %llu, \"tentative\": %s}", (unsigned long long)sa->rw.high,
@@ -169,9 +199,14 @@ void report_json(FILE *out, struct engine *e, const struct report_alert *alerts,
         json_counts(out, &tu->in);
         fputs(", \"outbound\": {", out);
         json_counts(out, &tu->out);
-        fprintf(out, "}, \"tentative_sas\": %u, \"evicted_sas\": %llu, \"refused_pkts\": %llu}",
+        fprintf(out, "}, \"tentative_sas\": %u, \"evicted_sas\": %llu, \"refused_pkts\": %llu, "
+                "\"state\": \"%s\", \"last_seen\": ",
                 tu->tentative_sas, (unsigned long long)tu->evicted_sas,
-                (unsigned long long)tu->refused_pkts);
+                (unsigned long long)tu->refused_pkts, tunnel_state_name(tu->state));
+        json_time(out, tu->last_seen_us);
+        fputs(", \"newest_sa_first_seen\": ", out);
+        json_time(out, tu->newest_sa_us);
+        fprintf(out, ", \"lost_while_dropping\": %llu}", (unsigned long long)tu->lost_while_dropping);
     }
     fprintf(out, "],\n \"capture\": {\"packets\": %llu, \"esp\": %llu, \"ignored\": %llu, "
             "\"malformed\": %llu, \"untracked\": %llu, \"pcap_drops\": %llu},\n \"alerts\": [",
@@ -188,9 +223,11 @@ void report_json(FILE *out, struct engine *e, const struct report_alert *alerts,
         char iso[40];
         report_iso8601(a->time_us, iso, sizeof iso);
         fprintf(out, ", \"event\": \"%s\", \"lost\": %llu, \"interval\": %u, \"rate_ppm\": %u, "
-                "\"time_iso\": \"%s\"}",
+                "\"received\": %llu, \"criterion\": \"%s\", \"threshold_lost\": %u, "
+                "\"threshold_ppm\": %u, \"reminder\": %u, \"time_iso\": \"%s\"}",
                 alert_event_name(a->event), (unsigned long long)a->lost, a->interval_s, a->rate_ppm,
-                iso);
+                (unsigned long long)a->received, alert_criterion_name(a->criterion),
+                a->threshold_lost, a->threshold_ppm, a->reminders, iso);
     }
     fprintf(out, "],\n \"sa_table\": {\"max_sas\": %u, \"reserved\": %u, \"active\": %u, "
             "\"tentative\": %u, \"evicted\": %llu, \"refused_pkts\": %llu}}\n",
@@ -219,31 +256,38 @@ void report_text(FILE *out, struct engine *e, const struct report_alert *alerts,
             sa_table_count(e->sas), sa_table_capacity(e->sas), sa_table_reserve(e->sas),
             sa_table_tentative_count(e->sas), (unsigned long long)e->st.sas_evicted,
             (unsigned long long)e->st.untracked_sas);
-    fprintf(out, "Tunnels (inbound counters)\n%6s  %-32s %-11s %5s %12s %10s %8s %8s %9s %8s\n",
-            "INDEX", "NAME", "ORIGIN", "SAS", "RECEIVED", "LOST", "LATE", "DUPS", "REORDERED",
-            "SUSPECT");
+    fprintf(out, "Tunnels (in: remote -> local, out: local -> remote)\n"
+            "%6s  %-32s %-11s %-9s %5s %-3s %12s %14s %10s %8s %8s %9s %8s\n",
+            "INDEX", "NAME", "ORIGIN", "STATE", "SAS", "DIR", "RECEIVED", "OCTETS", "LOST", "LATE",
+            "DUPS", "REORDERED", "SUSPECT");
     for (size_t i = 0; i < ntu; i++) {
         const struct tunnel *tu = tus[i];
-        fprintf(out, "%6u  %-32s %-11s %5u %12llu %10llu %8llu %8llu %9llu %8llu\n", tu->index,
-                tu->name, tu->origin == TUNNEL_CONFIGURED ? "configured" : "discovered",
-                tu->sas_seen, (unsigned long long)tu->in.received,
-                (unsigned long long)tu->in.lost, (unsigned long long)tu->in.late,
-                (unsigned long long)tu->in.duplicate, (unsigned long long)tu->in.reordered,
-                (unsigned long long)tu->in.suspect);
+        for (int d = 0; d < 2; d++) {
+            const struct loss_counts *c = d ? &tu->out : &tu->in;
+            fprintf(out, "%6u  %-32s %-11s %-9s %5u %-3s %12llu %14llu %10llu %8llu %8llu %9llu %8llu\n",
+                    tu->index, tu->name,
+                    tu->origin == TUNNEL_CONFIGURED ? "configured" : "discovered",
+                    tunnel_state_name(tu->state), tu->sas_seen, d ? "out" : "in",
+                    (unsigned long long)c->received, (unsigned long long)c->octets,
+                    (unsigned long long)c->lost, (unsigned long long)c->late,
+                    (unsigned long long)c->duplicate, (unsigned long long)c->reordered,
+                    (unsigned long long)c->suspect);
+        }
     }
-    fprintf(out, "\nSecurity associations\n%-24s %-24s %-10s %-5s %-8s %10s %8s %6s %6s %6s %7s %14s\n",
-            "SRC", "DST", "SPI", "ENCAP", "DIR", "RECEIVED", "LOST", "LATE", "DUPS", "REORD",
-            "SUSPECT", "HIGHEST_SEQ");
+    fprintf(out, "\nSecurity associations\n%-24s %-24s %-10s %-5s %-8s %10s %12s %8s %6s %6s %6s %7s %14s\n",
+            "SRC", "DST", "SPI", "ENCAP", "DIR", "RECEIVED", "OCTETS", "LOST", "LATE", "DUPS",
+            "REORD", "SUSPECT", "HIGHEST_SEQ");
     for (size_t i = 0; i < nsa; i++) {
         const struct sa_entry *sa = rows[i].sa;
         struct idt_addr s, d;
         key_addr(sa, 0, &s);
         key_addr(sa, 1, &d);
-        fprintf(out, "%-24s %-24s 0x%08x %-5s %-8s %10llu %8llu %6llu %6llu %6llu %7llu %14llu\n",
+        fprintf(out, "%-24s %-24s 0x%08x %-5s %-8s %10llu %12llu %8llu %6llu %6llu %6llu %7llu %14llu\n",
                 idt_addr_str(&s, a1, sizeof a1), idt_addr_str(&d, a2, sizeof a2), sa->key.spi,
                 sa->encap == ESP_ENCAP_UDP ? "udp" : "esp",
                 sa->direction == SA_INBOUND ? "inbound" : "outbound",
-                (unsigned long long)sa->rw.received, (unsigned long long)sa->rw.lost,
+                (unsigned long long)sa->rw.received, (unsigned long long)sa->octets,
+                (unsigned long long)sa->rw.lost,
                 (unsigned long long)sa->rw.late, (unsigned long long)sa->rw.duplicate,
                 (unsigned long long)sa->rw.reordered, (unsigned long long)sa->rw.suspect,
                 (unsigned long long)sa->rw.high);
@@ -254,10 +298,13 @@ void report_text(FILE *out, struct engine *e, const struct report_alert *alerts,
             const struct report_alert *a = &alerts[i];
             char iso[40];
             report_iso8601(a->time_us, iso, sizeof iso);
-            fprintf(out, "%llu.%06llu  %s  %-8s tunnel %s: lost=%llu interval=%us rate_ppm=%u\n",
+            fprintf(out, "%llu.%06llu  %s  %-8s tunnel %s: lost=%llu received=%llu interval=%us "
+                    "rate_ppm=%u criterion=%s threshold_lost=%u threshold_ppm=%u reminder=%u\n",
                     (unsigned long long)(a->time_us / 1000000ULL),
                     (unsigned long long)(a->time_us % 1000000ULL), iso, alert_event_name(a->event),
-                    a->tunnel, (unsigned long long)a->lost, a->interval_s, a->rate_ppm);
+                    a->tunnel, (unsigned long long)a->lost, (unsigned long long)a->received,
+                    a->interval_s, a->rate_ppm, alert_criterion_name(a->criterion),
+                    a->threshold_lost, a->threshold_ppm, a->reminders);
         }
     }
     free(rows);
@@ -268,17 +315,18 @@ void report_live(FILE *out, struct engine *e)
 {
     size_t ntu;
     const struct tunnel **tus = sorted_tunnels(e, &ntu);
-    fprintf(out, "%6s  %-32s %5s %12s %10s %8s %8s %9s %8s %9s\n", "INDEX", "NAME", "SAS",
-            "IN_PKTS", "LOST", "LATE", "DUPS", "REORDERED", "SUSPECT", "ALARM");
+    fprintf(out, "%6s  %-32s %-9s %5s %12s %10s %8s %12s %10s %8s %9s\n", "INDEX", "NAME", "STATE",
+            "SAS", "IN_PKTS", "IN_LOST", "IN_LATE", "OUT_PKTS", "OUT_LOST", "OUT_LATE", "ALARM");
     for (size_t i = 0; i < ntu; i++) {
         const struct tunnel *tu = tus[i];
         struct alert_figures f;
         alert_figures(&tu->alert, e->now_us, &f);
-        fprintf(out, "%6u  %-32s %5u %12llu %10llu %8llu %8llu %9llu %8llu %9s\n", tu->index,
-                tu->name, tu->active_sas, (unsigned long long)tu->in.received,
-                (unsigned long long)tu->in.lost, (unsigned long long)tu->in.late,
-                (unsigned long long)tu->in.duplicate, (unsigned long long)tu->in.reordered,
-                (unsigned long long)tu->in.suspect, f.alarm ? "ALARM" : "normal");
+        fprintf(out, "%6u  %-32s %-9s %5u %12llu %10llu %8llu %12llu %10llu %8llu %9s\n", tu->index,
+                tu->name, tunnel_state_name(tu->state), tu->active_sas,
+                (unsigned long long)tu->in.received, (unsigned long long)tu->in.lost,
+                (unsigned long long)tu->in.late, (unsigned long long)tu->out.received,
+                (unsigned long long)tu->out.lost, (unsigned long long)tu->out.late,
+                f.alarm ? "ALARM" : "normal");
     }
     fprintf(out, "frames=%llu esp=%llu ignored=%llu malformed=%llu capture_drops=%llu\n",
             (unsigned long long)e->st.packets, (unsigned long long)e->st.esp,

@@ -30,6 +30,7 @@ struct sa_entry {
     uint16_t flags;         /* SA_F_* (kept by the table) */
     uint32_t first_seen_s;  /* timestamps in seconds (owner's clock; 32 bits: */
     uint32_t last_seen_s;   /* epoch seconds last until 2106) */
+    uint64_t octets;        /* outer IP length of every packet counted */
     struct rw_state rw;
     uint64_t bits[];        /* RW_WORDS(rw.window) words */
 };

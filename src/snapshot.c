@@ -85,6 +85,23 @@ struct snapshot *snapshot_build(struct engine *e, uint64_t now_us, int dropping)
         st->tentative_sas = tu->tentative_sas;
         st->evicted_sas = tu->evicted_sas;
         st->refused_pkts = tu->refused_pkts;
+        st->out = tu->out;
+        st->state = tu->state;
+        st->state_alerts = (uint8_t)tunnel_idle_alerts(e->cfg, tu);
+        st->sas_seen = tu->sas_seen;
+        st->last_seen_us = tu->last_seen_us;
+        st->newest_sa_us = tu->newest_sa_us;
+        st->idle_timeout_s = tunnel_idle_timeout(e->cfg, tu);
+        struct alert_params ap;
+        tunnel_alert_params(e->cfg, tu, &ap);
+        st->alert_lost = ap.lost;
+        st->alert_ppm = ap.ppm;
+        st->alert_interval_s = f.interval_s;
+        st->alert_min_pkts = ap.min_pkts;
+        st->alerts_enabled = (uint8_t)(ap.enabled != 0);
+        st->criterion = (uint8_t)f.criterion;
+        st->interval_in = f.received > UINT32_MAX ? UINT32_MAX : (uint32_t)f.received;
+        st->reminders = f.reminders;
     }
     struct sa_sort_key *keys = malloc((ns ? ns : 1) * sizeof *keys);
     const struct sa_entry **ents = malloc((ns ? ns : 1) * sizeof *ents);
@@ -119,6 +136,7 @@ struct snapshot *snapshot_build(struct engine *e, uint64_t now_us, int dropping)
         sa->c.duplicate = en->rw.duplicate;
         sa->c.reordered = en->rw.reordered;
         sa->c.suspect = en->rw.suspect;
+        sa->c.octets = en->octets;
         sa->high = en->rw.high;
         sa->first_s = en->first_seen_s;
         sa->last_s = en->last_seen_s;

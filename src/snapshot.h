@@ -20,9 +20,16 @@ struct snap_tunnel {
     uint64_t created_us;
     uint32_t tentative_sas;
     uint64_t evicted_sas, refused_pkts;
+    struct loss_counts out;
+    uint8_t state, state_alerts, alerts_enabled, criterion;    /* criterion: ALERT_CRIT_* */
+    uint32_t sas_seen;
+    uint64_t last_seen_us, newest_sa_us;
+    uint32_t idle_timeout_s;
+    uint32_t alert_lost, alert_ppm, alert_interval_s, alert_min_pkts;
+    uint32_t interval_in, reminders;
 };
 
-/* 80 bytes: the outer addresses are not copied, they follow from the
+/* 88 bytes: the outer addresses are not copied, they follow from the
  * tunnel row and the direction (inbound: remote -> local); first and
  * last seen are the engine's seconds (CLOCK_MONOTONIC in the daemon),
  * made TimeStamps when served (mib_timestamp). */

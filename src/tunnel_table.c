@@ -240,6 +240,7 @@ void tunnel_alert_params(const struct idt_config *cfg, const struct tunnel *tu,
     p->interval_s = cfg->alert_interval;
     p->ppm = cfg->alert_ppm;
     p->repeat_s = cfg->alert_repeat;
+    p->min_pkts = cfg->alert_min_pkts;
     p->enabled = 1;
     if (tc) {
         if (tc->alert_lost >= 0)
@@ -250,6 +251,25 @@ void tunnel_alert_params(const struct idt_config *cfg, const struct tunnel *tu,
             p->ppm = (uint32_t)tc->alert_ppm;
         p->enabled = tc->alerts;
     }
+}
+
+static const struct idt_tunnel_conf *conf_of(const struct idt_config *cfg,
+                                             const struct tunnel *tu)
+{
+    return tu->conf_pos != UINT32_MAX && tu->conf_pos < cfg->ntunnels ? &cfg->tunnels[tu->conf_pos]
+                                                                     : NULL;
+}
+
+uint32_t tunnel_idle_timeout(const struct idt_config *cfg, const struct tunnel *tu)
+{
+    const struct idt_tunnel_conf *tc = conf_of(cfg, tu);
+    return tc && tc->idle_timeout >= 0 ? (uint32_t)tc->idle_timeout : cfg->idle_timeout;
+}
+
+int tunnel_idle_alerts(const struct idt_config *cfg, const struct tunnel *tu)
+{
+    const struct idt_tunnel_conf *tc = conf_of(cfg, tu);
+    return tc ? tc->idle_alerts : cfg->discovered_idle_alerts;
 }
 
 static void init_configured(struct tunnel *tu, const struct idt_config *cfg, uint32_t pos,
@@ -265,6 +285,7 @@ static void init_configured(struct tunnel *tu, const struct idt_config *cfg, uin
     tu->remote = tc->remote;
     tu->conf_pos = pos;
     tu->created_us = now_us;
+    tu->state = tu->notified_state = TUNNEL_NEVER_SEEN;
     struct alert_params ap;
     tunnel_alert_params(cfg, tu, &ap);
     alert_init(&tu->alert, &ap, now_us);
@@ -360,6 +381,7 @@ struct tunnel *tunnel_table_add_discovered(struct tunnel_table *t,
     tu->remote = id->remote;
     tu->conf_pos = UINT32_MAX;
     tu->created_us = now_us;
+    tu->state = tu->notified_state = TUNNEL_NEVER_SEEN;
     t->count++;
     t->ndiscovered++;
     hash_insert(t->hash, t->hmask, t->slot, s);

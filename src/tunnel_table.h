@@ -13,9 +13,14 @@
 
 enum tunnel_origin { TUNNEL_CONFIGURED = 1, TUNNEL_DISCOVERED = 2 };
 
+/* Tunnel state (ipsecDiagTunnelState): neverSeen until the first ESP
+ * packet, active while ESP was seen within the idle timeout, idle after. */
+enum tunnel_state { TUNNEL_NEVER_SEEN = 1, TUNNEL_ACTIVE = 2, TUNNEL_IDLE = 3 };
+
 struct loss_counts {
     uint64_t received, lost, late, duplicate, reordered;
     uint64_t suspect;           /* held packets of dismissed far jumps */
+    uint64_t octets;            /* outer IP length of every received packet */
 };
 
 struct tunnel {
@@ -30,6 +35,9 @@ struct tunnel {
     struct loss_counts out;     /* outbound SAs */
     uint64_t lost_while_dropping;
     uint64_t created_us, last_seen_us;
+    uint64_t newest_sa_us;      /* first packet of the newest SA; 0 = none */
+    uint8_t  state;             /* enum tunnel_state */
+    uint8_t  notified_state;    /* state last announced (engine.h: pacing) */
     uint32_t conf_pos;          /* position in config tunnels, or UINT32_MAX */
     struct alert_state alert;
     uint32_t spi_hint;          /* most recent inbound SPI (for messages) */
@@ -40,6 +48,11 @@ struct tunnel {
      * by add and remove, stale after tunnel_table_reconfigure). */
     uint32_t watch_prev, watch_next;
     uint8_t watched;
+    /* The engine's idle wheel (idle_wheel.h; same ownership as the watch
+     * list): slot links, bucket, membership. */
+    uint32_t idle_prev, idle_next;
+    uint16_t idle_bucket;
+    uint8_t idle_queued;
 };
 
 struct tunnel_table;
@@ -106,6 +119,15 @@ int tunnel_table_load_ids(struct tunnel_table *t, const char *text, size_t len,
 /* Alert parameters of a tunnel from the config (overrides applied). */
 void tunnel_alert_params(const struct idt_config *cfg, const struct tunnel *tu,
                          struct alert_params *out);
+
+/* Effective idle timeout in seconds (0 = off): the tunnel's idle_timeout,
+ * else loss.idle_timeout. */
+uint32_t tunnel_idle_timeout(const struct idt_config *cfg, const struct tunnel *tu);
+
+/* Does the tunnel announce idle/active transitions?  Configured tunnels:
+ * their idle_alerts (default true); discovered ones:
+ * loss.discovered_idle_alerts (default false). */
+int tunnel_idle_alerts(const struct idt_config *cfg, const struct tunnel *tu);
 
 /* Order of addresses: family first (4 before 6), then bytes. */
 int idt_addr_cmp(const struct idt_addr *a, const struct idt_addr *b);

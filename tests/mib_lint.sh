@@ -40,6 +40,16 @@ ipsecDiagReservedSAs            $ROOT.1.1.16
 ipsecDiagTunnelRefusedPkts      $ROOT.1.2.1.33
 ipsecDiagSaTablePressure        $ROOT.0.6
 ipsecDiagSaTableNotificationsGroup $ROOT.2.2.10
+ipsecDiagTunnelOutPkts          $ROOT.1.2.1.50
+ipsecDiagTunnelOutOctets        $ROOT.1.2.1.57
+ipsecDiagTunnelState            $ROOT.1.2.1.58
+ipsecDiagTunnelAlarmReminders   $ROOT.1.2.1.71
+ipsecDiagSaOctets               $ROOT.1.3.1.20
+ipsecDiagTunnelIdle             $ROOT.0.10
+ipsecDiagTunnelActive           $ROOT.0.11
+ipsecDiagCaptureDroppingCleared $ROOT.0.12
+ipsecDiagTrafficGroup           $ROOT.2.2.20
+ipsecDiagStateNotificationsGroup $ROOT.2.2.24
 ipsecDiagTunnelMtuTargetAddrText $ROOT.1.2.1.42
 ipsecDiagSaSpiHex               $ROOT.1.3.1.32
 ipsecDiagReadableGroup          $ROOT.2.2.12

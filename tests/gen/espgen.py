@@ -260,6 +260,14 @@ def esp(spi, seq, payload):
     return struct.pack("!II", spi & 0xFFFFFFFF, seq & 0xFFFFFFFF) + payload
 
 
+def ip_header_length(pkt):
+    """The outer IP length the packet's header states (IPv4 total length;
+    IPv6 40 + payload length): what octet counters add up."""
+    if pkt[0] >> 4 == 4:
+        return struct.unpack("!H", pkt[2:4])[0]
+    return 40 + struct.unpack("!H", pkt[4:6])[0]
+
+
 def ip_packet(src, dst, proto, payload, exts=(), **kw):
     """IPv4 or IPv6 packet depending on the address family; returns
     (bytes, header_length) where header_length covers IPv6 ext headers."""
@@ -617,8 +625,9 @@ class Truth:
             self.tunnels[key] = t
         return t
 
-    def frame(self, kind, sa=None):
-        """kind: KIND_ESP/IGNORED/MALFORMED; sa = (src, dst, spi, encap, seq32)."""
+    def frame(self, kind, sa=None, ip_len=0):
+        """kind: KIND_ESP/IGNORED/MALFORMED; sa = (src, dst, spi, encap, seq32);
+        ip_len: the outer IP length from the packet's header (octets)."""
         self.capture["packets"] += 1
         self.capture[kind] += 1
         if kind != KIND_ESP:
@@ -631,8 +640,9 @@ class Truth:
             t = self._tunnel(src, dst)
             e = {"src": src, "dst": dst, "spi": spi, "encap": encap, "tunnel": t,
                  "direction": "inbound" if dst == t["local"] else "outbound",
-                 "model": ReplayModel(self.window)}
+                 "model": ReplayModel(self.window), "octets": 0}
             self.sas[key] = e
+        e["octets"] += ip_len
         return e["model"].update(seq)
 
     def report(self):
@@ -646,6 +656,7 @@ class Truth:
                  "spi": "0x%08x" % e["spi"], "encap": e["encap"],
                  "tunnel": e["tunnel"]["name"], "direction": e["direction"]}
             d.update(m.counters())
+            d["octets"] = e["octets"]
             d["highest_seq"] = m.H
             sort = (e["tunnel"]["index"], 0 if e["direction"] == "inbound" else 1,
                     e["spi"], addr_key(e["src"]), addr_key(e["dst"]))
@@ -659,8 +670,13 @@ class Truth:
             for f in fields:
                 d[f] = sum(e["model"].counters()[f] for e in mine
                            if e["direction"] == "inbound")
+            d["octets"] = sum(e["octets"] for e in mine if e["direction"] == "inbound")
             d["outbound"] = {f: sum(e["model"].counters()[f] for e in mine
                                     if e["direction"] == "outbound") for f in fields}
+            d["outbound"]["octets"] = sum(e["octets"] for e in mine
+                                          if e["direction"] == "outbound")
+            if not mine:
+                d["state"] = "neverSeen"
             tunnels.append(d)
         return {"sas": [d for _, d in sas], "tunnels": tunnels,
                 "capture": dict(self.capture)}
@@ -863,7 +879,8 @@ class Scenario:
         tr = Truth(self.window, self.configured)
         for f in self.ordered():
             k = self.classify(f)
-            tr.frame(k, f.sa if k == KIND_ESP else None)
+            tr.frame(k, f.sa if k == KIND_ESP else None,
+                     ip_header_length(f.l3[0]) if k == KIND_ESP else 0)
         return tr.report()
 
     def args(self):
@@ -1515,6 +1532,7 @@ def bench(path, seed=24, packets=2_000_000, nsa=8, window=64):
         frame = link.frame(pkt)
         spi_off = len(frame) - len(payload) - 8
         pre, post = frame[:spi_off + 4], frame[spi_off + 8:]
+        pre = (pre, ip_header_length(pkt))
         # sequence list: mostly in order, ~0.5% loss, ~0.5% adjacent swaps,
         # one burst, a few duplicates
         start = 1 + rng.randrange(1_000_000)
@@ -1542,7 +1560,7 @@ def bench(path, seed=24, packets=2_000_000, nsa=8, window=64):
     rng.shuffle(order)
     models = {}
     for k in order:
-        src, dst, spi, pre, post, keep = sas[k]
+        src, dst, spi, (pre, ip_len), post, keep = sas[k]
         x = keep[idx[k]] & 0xFFFFFFFF
         idx[k] += 1
         flen = len(pre) + 4 + len(post)
@@ -1553,11 +1571,12 @@ def bench(path, seed=24, packets=2_000_000, nsa=8, window=64):
         t += 1
         m = models.get(k)
         if m is None:
-            tr.frame(KIND_ESP, (src, dst, spi, "esp", x))
+            tr.frame(KIND_ESP, (src, dst, spi, "esp", x), ip_len)
             models[k] = tr.sas[(src, dst, spi)]["model"]
         else:
             tr.capture["packets"] += 1
             tr.capture["esp"] += 1
+            tr.sas[(src, dst, spi)]["octets"] += ip_len
             m.update(x)
     with open(path, "wb") as f:
         f.write(b"".join(chunks))

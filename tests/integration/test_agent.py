@@ -14,7 +14,8 @@ capture: { interface = "lo"; };
 tunnels = (
   { name = "hq-branch1"; index = 7; local = "198.51.100.1"; remote = "203.0.113.7";
     mtu: { source = "10.10.1.1"; target = "10.10.2.1"; }; },
-  { name = "v6-site"; index = 3; local = "2001:db8::1"; remote = "2001:db8:ffff::2"; }
+  { name = "v6-site"; index = 3; local = "2001:db8::1"; remote = "2001:db8:ffff::2";
+    alert_ppm = 500; alerts = false; idle_timeout = 0; idle_alerts = false; }
 );
 """
 
@@ -57,6 +58,28 @@ def test_tunnel_table_identity(env):
     assert w["ipsecDiagTunnelMtuFailReason.3"] == "noTarget"
     assert w["ipsecDiagTunnelMtuTargetAddrType.3"] == "unknown"
     assert w["ipsecDiagTunnelMtuTargetAddr.3"] == '""'
+    # both directions, state, rekeys, effective alert settings (no traffic yet)
+    for idx in ("3", "7"):
+        for col in ("OutPkts", "OutLostPkts", "OutLatePkts", "OutDuplicatePkts", "OutReorderedPkts",
+                    "OutSuspectPkts", "InOctets", "OutOctets", "SAsSeen", "IntervalInPkts",
+                    "AlarmReminders"):
+            assert w["ipsecDiagTunnel%s.%s" % (col, idx)] == "0", col
+        for col in ("LastSeen", "NewestSaFirstSeen"):
+            assert w["ipsecDiagTunnel%s.%s" % (col, idx)] in ("0", "0:0:00:00.00"), col
+        assert w["ipsecDiagTunnelState.%s" % idx] == "neverSeen"
+        assert w["ipsecDiagTunnelAlarmCriterion.%s" % idx] == "none"
+        assert w["ipsecDiagTunnelAlertLost.%s" % idx] == "10"
+        assert w["ipsecDiagTunnelAlertInterval.%s" % idx] == "60"
+        assert w["ipsecDiagTunnelAlertMinPkts.%s" % idx] == "100"
+    # defaults (7) and the overrides of 3
+    assert w["ipsecDiagTunnelIdleTimeout.7"] == "300"
+    assert w["ipsecDiagTunnelStateAlerts.7"] == "true"
+    assert w["ipsecDiagTunnelAlertLossRate.7"] == "0"
+    assert w["ipsecDiagTunnelAlertsEnabled.7"] == "true"
+    assert w["ipsecDiagTunnelIdleTimeout.3"] == "0"
+    assert w["ipsecDiagTunnelStateAlerts.3"] == "false"
+    assert w["ipsecDiagTunnelAlertLossRate.3"] == "500"
+    assert w["ipsecDiagTunnelAlertsEnabled.3"] == "false"
     # the same addresses as text (ipsecDiagReadableGroup)
     assert w["ipsecDiagTunnelLocalAddrText.7"] == "198.51.100.1"
     assert w["ipsecDiagTunnelRemoteAddrText.7"] == "203.0.113.7"
@@ -64,8 +87,9 @@ def test_tunnel_table_identity(env):
     assert w["ipsecDiagTunnelLocalAddrText.3"] == "2001:db8::1"
     assert w["ipsecDiagTunnelRemoteAddrText.3"] == "2001:db8:ffff::2"
     assert w["ipsecDiagTunnelMtuTargetAddrText.3"] == ""
-    # exactly two rows: 33 - 1 (index) + 3 (text) accessible columns each
-    assert len(w) == 2 * 35
+    # exactly two rows: 33 - 1 (index) + 3 (text, 40..42) + 22 (50..71)
+    # accessible columns each
+    assert len(w) == 2 * 57
     # rows come in index order within a column (GETNEXT order)
     keys = [k for k in w if k.startswith("ipsecDiagTunnelName.")]
     assert keys == ["ipsecDiagTunnelName.3", "ipsecDiagTunnelName.7"]
@@ -89,7 +113,7 @@ def test_whole_mib_walk_is_ordered(env):
     p = env.client("snmpwalk", "-On", ROOT)
     lines = [l for l in p.stdout.splitlines() if l.strip()]
     assert "not increasing" not in p.stderr
-    assert len(lines) == 16 + 2 * 35      # 16 scalars, 2 tunnel rows of 35 readable columns
+    assert len(lines) == 16 + 2 * 57      # 16 scalars, 2 tunnel rows of 57 readable columns
     assert lines[0].startswith(ROOT + ".1.1.1.0 = Counter64: ")
     # bulkwalk gives the same
     pb = env.client("snmpbulkwalk", "-On", ROOT)
@@ -109,11 +133,13 @@ def test_getnext_from_odd_places(env):
     assert nx(t + ".29.7") == t + ".30.3"
     assert nx(t + ".33.7") == t + ".40.3"       # columns 34..39 do not exist
     assert nx(t + ".35") == t + ".40.3"
-    assert not nx(t + ".42.7").startswith(ROOT)  # the last cell (no SA rows here)
+    assert nx(t + ".42.7") == t + ".50.3"       # columns 43..49 do not exist
+    assert nx(t + ".45") == t + ".50.3"
     assert nx(ROOT + ".1.1.11.0") == ROOT + ".1.1.12.0"
     assert nx(ROOT + ".1.1.12.0") == ROOT + ".1.1.13.0"
     assert nx(ROOT + ".1.1.16.0") == t + ".2.3"  # last scalar -> first tunnel cell
     assert nx(t + ".23.7") == t + ".24.3"        # last row of a column -> first row of the next
+    assert not nx(t + ".71.7").startswith(ROOT)  # the last cell (no SA rows here)
     assert nx(ROOT + ".1.1") == ROOT + ".1.1.1.0"
 
 

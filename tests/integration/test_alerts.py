@@ -176,6 +176,9 @@ def run_offline(idt_bin, pcap, conf, env=None):
     return json.loads(p.stdout, parse_float=decimal.Decimal)
 
 
+DETAIL_KEYS = ("received", "criterion", "threshold_lost", "threshold_ppm", "reminder")
+
+
 def iso_utc(time_us):
     """ISO 8601 UTC with microseconds, by Python's own calendar arithmetic."""
     t = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc) + \
@@ -183,12 +186,21 @@ def iso_utc(time_us):
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def json_alerts(rep):
-    """The alerts list with the time converted to integer microseconds;
-    time_iso must be the same instant (checked, then dropped)."""
+def json_alerts(rep, details=None):
+    """The alerts list with the time converted to integer microseconds,
+    without the detail fields (DETAIL_KEYS), which go to `details` (a list)
+    if given; time_iso must be the same instant (checked, then dropped).
+    Every alert here trips on the lost criterion (alert_ppm is 0) and has
+    no reminders; its rate agrees with lost and received."""
     out = []
     for a in rep["alerts"]:
         a = dict(a)
+        d = {k: a.pop(k) for k in DETAIL_KEYS}
+        assert d["criterion"] == "lost" and d["threshold_ppm"] == 0 and d["reminder"] == 0, a
+        total = a["lost"] + d["received"]
+        assert a["rate_ppm"] == (a["lost"] * US // total if total else 0), (a, d)
+        if details is not None:
+            details.append(d)
         assert isinstance(a["time"], decimal.Decimal), a
         assert a["time"].as_tuple().exponent == -6, "time must have 6 decimals: %r" % a
         a["time"] = int(a["time"] * US)
@@ -228,7 +240,8 @@ def single_scenario(tmp):
 def test_offline_single_burst_exact_alerts(idt_bin, workdir, child_env):
     pcap, conf, inb, out, merged = single_scenario(workdir)
     rep = run_offline(idt_bin, pcap, conf, child_env)
-    got = json_alerts(rep)
+    details = []
+    got = json_alerts(rep, details)
 
     # --- hand calculation (interval 4 s: w = 62.5 ms; times relative to T0)
     # Lost numbers 201..210: the 10th (210) leaves the window when 210 + 64 = 274
@@ -250,8 +263,11 @@ def test_offline_single_burst_exact_alerts(idt_bin, workdir, child_env):
     # --- the same from the generic arithmetic (guards the hand calculation)
     assert expected_alerts("hq", inb, merged, 10, 4) == hand
     assert got == hand, "alerts differ:\nexpected:\n%s\ngot:\n%s" % (fmt(hand), fmt(got))
+    assert details[0] == {"received": 254, "criterion": "lost", "threshold_lost": 10,
+                          "threshold_ppm": 0, "reminder": 0}
 
-    # the text report lists the same alerts, epoch seconds then ISO 8601 UTC
+    # the text report lists the same alerts (the cleared one's received as
+    # in the JSON), epoch seconds then ISO 8601 UTC
     # (T0 = 1_700_000_000 s is 2023-11-14T22:13:20Z)
     p = subprocess.run([idt_bin, "interactive", "-r", str(pcap), "-c", str(conf)],
                        capture_output=True, text=True, timeout=TIMEOUT, env=child_env)
@@ -259,9 +275,11 @@ def test_offline_single_burst_exact_alerts(idt_bin, workdir, child_env):
     tail = p.stdout[p.stdout.index("\nAlerts (time in Unix seconds, then in UTC)\n"):]
     assert tail.splitlines()[2:4] == [
         "1700000002.740000  2023-11-14T22:13:22.740000Z  exceeded tunnel hq: lost=10 "
-        "interval=4s rate_ppm=37878",
+        "received=254 interval=4s rate_ppm=37878 criterion=lost threshold_lost=10 "
+        "threshold_ppm=0 reminder=0",
         "1700000011.020000  2023-11-14T22:13:31.020000Z  cleared  tunnel hq: lost=0 "
-        "interval=4s rate_ppm=0"], tail
+        "received=%d interval=4s rate_ppm=0 criterion=lost threshold_lost=10 "
+        "threshold_ppm=0 reminder=0" % details[1]["received"]], tail
 
     # the totals behind it
     tu = {t["name"]: t for t in rep["tunnels"]}["hq"]
@@ -482,9 +500,20 @@ def live_stream(first):
 SYSLOG_RE = re.compile(r"^<(\d+)>1 (\S+) (\S+) ipsecdiagtool (\d+) LOSS - (.*)$")
 
 
+STATE_RE = re.compile(r"^<(\d+)>1 (\S+) (\S+) ipsecdiagtool (\d+) STATE - (.*)$")
+
+
+def state_msgs(net):
+    """The tunnel state lines (idle/active) of the remote syslog."""
+    return [m.group(5) for m in map(STATE_RE.match, net.syslog()) if m]
+
+
 def syslog_msgs(net):
+    """The LOSS lines; every other line must be a STATE line."""
     out = []
     for line in net.syslog():
+        if STATE_RE.match(line):
+            continue
         m = SYSLOG_RE.match(line)
         assert m, "not an RFC 5424 LOSS message: %r" % line
         out.append({"pri": int(m.group(1)), "ts": m.group(2), "host": m.group(3),
@@ -492,16 +521,20 @@ def syslog_msgs(net):
     return out
 
 
-def expected_text(event, lost, rate):
+def expected_text(event, lost, rate, received):
     what = "packet loss cleared on tunnel" if event == "cleared" else "packet loss on tunnel"
-    return ("%s %s: lost=%d interval=4s rate_ppm=%d threshold=10 local=%s remote=%s spis=0x%08x"
-            % (what, LIVE_NAME, lost, rate, B1, A1, LIVE_SPI))
+    return ("%s %s: lost=%d received=%d interval=4s rate_ppm=%d criterion=lost threshold=10 "
+            "threshold_ppm=0 reminder=0 lost_while_dropping=0 local=%s remote=%s spis=0x%08x"
+            % (what, LIVE_NAME, lost, received, rate, B1, A1, LIVE_SPI))
 
 
 def check_syslog(msg, env, event, lost, rate):
     sev = 5 if event == "cleared" else 4
     assert msg["pri"] == FAC_CODE * 8 + sev, msg
-    assert msg["text"] == expected_text(event, lost, rate), msg
+    # received in the interval: 154 at the exceeded (see LIVE_RATE); none
+    # at the cleared (the stream ended more than an interval before)
+    received = 0 if event == "cleared" else 154
+    assert msg["text"] == expected_text(event, lost, rate, received), msg
     assert msg["pid"] == env.agent.pid, msg
     assert msg["host"] == socket.gethostname(), msg
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$", msg["ts"]), msg
@@ -525,10 +558,29 @@ def check_trap(trap, event, total_lost, interval_lost, rate):
     assert num(trap["%s.10.%d" % (COL, i)]) == total_lost, trap
     assert num(trap["%s.22.%d" % (COL, i)]) == interval_lost, trap
     assert num(trap["%s.14.%d" % (COL, i)]) == rate, trap
-    # nothing else than snmpTrapOID, sysUpTime and the four objects
+    # the additional varbinds: criterion lostPkts(2), thresholds 10 and 0,
+    # interval 4, received in the interval, remote ipv4(1) A1, lost while
+    # dropping 0, reminders 0
+    assert num(trap["%s.69.%d" % (COL, i)]) == 2, trap
+    assert num(trap["%s.64.%d" % (COL, i)]) == 10, trap
+    assert num(trap["%s.65.%d" % (COL, i)]) == 0, trap
+    assert num(trap["%s.66.%d" % (COL, i)]) == 4, trap
+    assert num(trap["%s.70.%d" % (COL, i)]) == (0 if event == "cleared" else 154), trap
+    assert num(trap["%s.6.%d" % (COL, i)]) == 1, trap
+    assert hex_bytes(trap["%s.7.%d" % (COL, i)]) == bytes(map(int, A1.split("."))), trap
+    assert num(trap["%s.23.%d" % (COL, i)]) == 0, trap
+    assert num(trap["%s.71.%d" % (COL, i)]) == 0, trap
+    # nothing else than snmpTrapOID, sysUpTime and these objects
     extra = set(trap) - {TRAP_OID, ".1.3.6.1.2.1.1.3.0"} - {
-        "%s.%d.%d" % (COL, c, i) for c in (2, 10, 22, 14)}
+        "%s.%d.%d" % (COL, c, i) for c in (2, 10, 22, 14, 69, 64, 65, 66, 70, 6, 7, 23, 71)}
     assert not extra, trap
+
+
+def hex_bytes(v):
+    """The octets of an OCTET STRING as snmptrapd prints it."""
+    if v.startswith("Hex-STRING:"):
+        return bytes.fromhex(v.split(":", 1)[1].strip())
+    return v.split(":", 1)[1].strip().strip('"').encode("latin-1")
 
 
 def test_live_notifications_and_syslog(idt_bin, live):
@@ -540,7 +592,7 @@ def test_live_notifications_and_syslog(idt_bin, live):
     # ---- burst 1: one EXCEEDED (10 lost so far), one CLEARED (20 lost in all)
     t_start = time.monotonic()
     net.replay([live_stream(1)], "burst1")
-    wait_for(lambda: len(loss_traps(env)) >= 2 and len(net.syslog()) >= 2, 30, step=0.2,
+    wait_for(lambda: len(loss_traps(env)) >= 2 and len(syslog_msgs(net)) >= 2, 30, step=0.2,
              what="exceeded + cleared notifications and syslog messages")
     cleared_after = time.monotonic() - t_start
     traps = loss_traps(env)
@@ -560,7 +612,7 @@ def test_live_notifications_and_syslog(idt_bin, live):
     # ---- snmpd dies; the next alert still reaches syslog, the agent survives
     env.stop_snmpd(signal.SIGKILL)
     net.replay([live_stream(241)], "burst2")
-    wait_for(lambda: len(net.syslog()) >= 3, 20, step=0.2, what="syslog exceeded after snmpd died")
+    wait_for(lambda: len(syslog_msgs(net)) >= 3, 20, step=0.2, what="syslog exceeded after snmpd died")
     msgs = syslog_msgs(net)
     check_syslog(msgs[2], env, "exceeded", 10, LIVE_RATE)
     assert env.agent.poll() is None, "subagent died:\n" + env.agent_text()
@@ -576,7 +628,7 @@ def test_live_traps_disabled_syslog_only(idt_bin, live):
     env = net.start_snmp(idt_bin, live_config(net.syslog_port, traps=False))
     warm_up(net, env)
     net.replay([live_stream(1)], "burst1")
-    wait_for(lambda: len(net.syslog()) >= 2, 30, step=0.2,
+    wait_for(lambda: len(syslog_msgs(net)) >= 2, 30, step=0.2,
              what="exceeded + cleared syslog messages")
     msgs = syslog_msgs(net)
     assert len(msgs) == 2, msgs

@@ -474,6 +474,24 @@ def test_spoofed_far_jumps(idt_bin, workdir, child_env):
 def test_snaplen_64(idt_bin, workdir, child_env):
     exp = check_scenario("snaplen64", idt_bin, workdir, child_env)
     assert exp["capture"]["malformed"] > 0 and exp["capture"]["esp"] > 0
+    # octets come from the IP header, not the 64 captured bytes
+    assert any(s["octets"] > 64 * s["received"] for s in exp["sas"])
+
+
+def test_both_directions_and_octets(idt_bin, workdir, child_env):
+    """Out counters and octets per tunnel against the generator's truth
+    (check_scenario compares every field, outbound and octets included);
+    here: the scenario really has both directions, loss in the outbound
+    one, and octets that are not a multiple of the packet count."""
+    exp = check_scenario("loss", idt_bin, workdir, child_env)
+    both = [t for t in exp["tunnels"] if t["received"] and t["outbound"]["received"]]
+    assert both
+    assert any(t["outbound"]["lost"] > 0 for t in both)
+    for t in both:
+        assert t["octets"] == sum(s["octets"] for s in exp["sas"]
+                                  if s["tunnel"] == t["name"] and s["direction"] == "inbound")
+        assert t["outbound"]["octets"] > 0
+        assert t["octets"] % t["received"] or t["outbound"]["octets"] % t["outbound"]["received"]
 
 
 def test_malformed_packets(idt_bin, workdir, child_env):

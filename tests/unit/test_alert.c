@@ -29,7 +29,8 @@ struct rec {
 static struct alert_params P(uint32_t lost, uint32_t iv, uint32_t ppm,
                              uint32_t rep, int en)
 {
-    struct alert_params p = { lost, iv, ppm, rep, en };
+    struct alert_params p = { .lost = lost, .interval_s = iv, .ppm = ppm, .repeat_s = rep,
+                              .enabled = en, .min_pkts = 0 };
     return p;
 }
 

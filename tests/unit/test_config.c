@@ -687,6 +687,41 @@ static void test_err_wrong_type(void **state)
 /* ------------------------------------------------------------------ */
 /* errors: ranges                                                       */
 
+/* loss.idle_timeout, loss.alert_min_pkts, loss.discovered_idle_alerts
+ * and the per-tunnel idle_timeout / idle_alerts. */
+static void test_idle_and_min_pkts(void **state)
+{
+    (void)state;
+    struct idt_config c;
+    load_ok("", &c);
+    assert_int_equal(c.idle_timeout, 300);
+    assert_int_equal(c.alert_min_pkts, 100);
+    assert_int_equal(c.discovered_idle_alerts, 0);
+    config_free(&c);
+    load_ok("loss: { idle_timeout = 0; alert_min_pkts = 5; discovered_idle_alerts = true; };\n"
+            "tunnels = ( { name = \"a\"; index = 1; local = \"192.0.2.1\"; remote = \"192.0.2.2\";\n"
+            "              idle_timeout = 30; idle_alerts = false; },\n"
+            "            { name = \"b\"; index = 2; local = \"192.0.2.1\"; remote = \"192.0.2.3\"; } );\n",
+            &c);
+    assert_int_equal(c.idle_timeout, 0);
+    assert_int_equal(c.alert_min_pkts, 5);
+    assert_int_equal(c.discovered_idle_alerts, 1);
+    assert_int_equal(c.tunnels[0].idle_timeout, 30);
+    assert_int_equal(c.tunnels[0].idle_alerts, 0);
+    assert_int_equal(c.tunnels[1].idle_timeout, -1);
+    assert_int_equal(c.tunnels[1].idle_alerts, 1);
+    config_free(&c);
+    expect_err("loss: { idle_timeout = 604801; };", "r.conf",
+               "r.conf:1: loss.idle_timeout: 604801 is out of range (0..604800)");
+    expect_err("loss: { alert_min_pkts = -1; };", "r.conf",
+               "r.conf:1: loss.alert_min_pkts: -1 is out of range (0..2147483648)");
+    expect_err("loss: { discovered_idle_alerts = 1; };", "r.conf",
+               "r.conf:1: loss.discovered_idle_alerts: expected true or false, got an integer");
+    expect_err("tunnels = ( { name = \"a\"; index = 1; local = \"192.0.2.1\"; remote = \"192.0.2.2\";\n"
+               "  idle_timeout = -2; } );", "r.conf",
+               "r.conf:2: tunnels[0].idle_timeout: -2 is out of range (0..604800)");
+}
+
 static void test_err_range(void **state)
 {
     (void)state;
@@ -1223,6 +1258,7 @@ int main(void)
         cmocka_unit_test(test_err_unknown_key),
         cmocka_unit_test(test_err_wrong_type),
         cmocka_unit_test(test_err_range),
+        cmocka_unit_test(test_idle_and_min_pkts),
         cmocka_unit_test(test_err_string_length),
         cmocka_unit_test(test_err_tunnel_duplicates),
         cmocka_unit_test(test_err_tunnel_required),
