@@ -77,15 +77,16 @@ build fuzz_config $CONFIG_SRC "$SRC/tests/fuzz/fuzz_config.c" $LIBCONFIG
 # shellcheck disable=SC2086
 build fuzz_engine "$SRC/src/engine.c" "$SRC/src/esp_parse.c" "$SRC/src/sa_table.c" \
     "$SRC/src/replay_window.c" "$SRC/src/tunnel_table.c" "$SRC/src/tunnel_ids.c" "$SRC/src/alert.c" \
-    $CONFIG_SRC "$SRC/tests/fuzz/fuzz_engine.c" $LIBCONFIG
+    "$SRC/src/idle_wheel.c" $CONFIG_SRC "$SRC/tests/fuzz/fuzz_engine.c" $LIBCONFIG
 # shellcheck disable=SC2086
 build fuzz_pcap_file "$SRC/src/pcap_file.c" "$SRC/src/engine.c" "$SRC/src/esp_parse.c" \
     "$SRC/src/sa_table.c" "$SRC/src/replay_window.c" "$SRC/src/tunnel_table.c" \
-    "$SRC/src/tunnel_ids.c" "$SRC/src/alert.c" $CONFIG_SRC "$SRC/tests/fuzz/fuzz_pcap_file.c" \
+    "$SRC/src/tunnel_ids.c" "$SRC/src/alert.c" "$SRC/src/idle_wheel.c" $CONFIG_SRC \
+    "$SRC/tests/fuzz/fuzz_pcap_file.c" \
     $LIBCONFIG
 # shellcheck disable=SC2086
 build fuzz_state "$SRC/src/tunnel_ids.c" "$SRC/src/tunnel_table.c" "$SRC/src/alert.c" \
-    $CONFIG_SRC "$SRC/tests/fuzz/fuzz_state.c" $LIBCONFIG
+    "$SRC/src/idle_wheel.c" $CONFIG_SRC "$SRC/tests/fuzz/fuzz_state.c" $LIBCONFIG
 
 status=0
 summary=""

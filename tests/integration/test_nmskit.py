@@ -170,7 +170,7 @@ def test_exporter_scrapes_loss_burst(net, idt_bin, workdir):
         "conf/prometheus/snmp.yml is out of date: run conf/prometheus/regen.sh"
 
     conf = ('agentx: { ping_interval = 2; };\ncapture: { interface = "vB"; };\n'
-            "loss: { window = 64; alert_lost = 10; alert_interval = 300; };\n"
+            "loss: { window = 64; alert_lost = 10; alert_interval = 300; idle_timeout = 5; };\n"
             'tunnels = ( { name = "%s"; index = %d; local = "%s"; remote = "%s"; } );\n'
             % (CONF_NAME, CONF_IDX, CONF_L, CONF_R))
     views = [l for l in (SRCDIR / "conf" / "snmpd.conf.example").read_text().splitlines()
@@ -242,6 +242,16 @@ def test_exporter_scrapes_loss_burst(net, idt_bin, workdir):
             assert useless not in names, useless
         assert "sysUpTime" in names
 
+        # the tunnel state: active after the burst, idle loss.idle_timeout (5 s) later
+        assert pick(s1, "ipsecDiagTunnelState", ipsecDiagTunnelState="active", **t) == 1
+
+        def idle_now():
+            text = exp.scrape("ipsecdiag", env.port)
+            ok = pick(parse_exposition(text), "ipsecDiagTunnelState",
+                      ipsecDiagTunnelState="idle", **t) == 1
+            return text if ok else None
+        idle = wait_for(idle_now, 15, step=0.5, what="ipsecDiagTunnelState idle through the exporter")
+
         # the per-SA module
         sa = parse_exposition(exp.scrape("ipsecdiag_sa", env.port))
         sal = dict(ipsecDiagTunnelName=CONF_NAME, ipsecDiagSaDirection="1",   # inbound(1)
@@ -256,13 +266,12 @@ def test_exporter_scrapes_loss_burst(net, idt_bin, workdir):
     assert env.agent.poll() is None
 
     # The alert rules on these real scrapes: minute 0 before the burst,
-    # minutes 1..16 after it (the counters then stand still).  The agent's
-    # loss alarm stays on; the configured tunnel has received nothing for
-    # 10 minutes from minute 11 (no ipsecDiagTunnelState in this MIB: the
-    # rate fallback), so IpsecDiagTunnelIdle fires from minute 16; the
+    # minutes 1..10 after it (tunnel active), minutes 11..16 with the agent
+    # saying idle (ipsecDiagTunnelState).  The agent's loss alarm stays on;
+    # IpsecDiagTunnelIdle fires after 5 minutes of idle, at minute 16; the
     # discovered tunnel is as silent but does not alarm.
     gw = {"job": "ipsecdiag", "instance": "gw", "ipsecDiagTunnelName": CONF_NAME}
-    r = promtool_rules_on(workdir, [before] + [after] * 16, {
+    r = promtool_rules_on(workdir, [before] + [after] * 10 + [idle] * 6, {
         "IpsecDiagTunnelLossAlarm": [(
             dict(gw, severity="warning", ipsecDiagTunnelLossAlarm="alarm"),
             {"summary": "IPsec tunnel %s on gw loses packets" % CONF_NAME,
