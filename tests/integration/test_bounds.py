@@ -503,10 +503,10 @@ def test_discovered_tunnel_ages_out(net, idt_bin):
     t_last = time.monotonic()
     disc_idx = CONF_IDX + 1     # first discovered index = max configured + 1
 
-    def row_seen():
+    def row_seen():     # both replays in the same snapshot (published once a second)
         r = H.tunnel_row(env, disc_idx)
-        return r if r.get("InPkts") == 5 else None
-    row = wait_for(row_seen, 5, step=0.2, what="discovered tunnel row with InPkts 5")
+        return r if r.get("InPkts") == 5 and r.get("ActiveSAs") == 2 else None
+    row = wait_for(row_seen, 5, step=0.2, what="discovered tunnel row with InPkts 5, 2 SAs")
     assert row["Name"] == "%s-%s" % (DISC_L, DISC_R)
     assert row["Origin"] == 2 and row["ActiveSAs"] == 2
     sas = H.sa_table(env)
