@@ -371,8 +371,11 @@ int daemon_main(int argc, char **argv, const char *default_config)
 
     /* Big arrays (snapshots, their sort keys) come and go every second or so:
      * a fixed mmap threshold hands them back to the kernel when freed instead
-     * of glibc raising the threshold and keeping them in the heap. */
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+     * of glibc raising the threshold and keeping them in the heap (or in the
+     * capture thread's arena, which keeps up to M_TRIM_THRESHOLD free). */
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 32 * 1024);
+    mallopt(M_TOP_PAD, 16 * 1024);
     d.q = queue_create(4096);
     if (!d.q || sfd < 0) {
         log_err("cannot create the event queue or signalfd");

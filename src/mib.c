@@ -564,7 +564,8 @@ static size_t sa_nrows(void *ctx)
 static void sa_index(void *ctx, size_t row, oid *idx)
 {
     const struct snapshot *s = ctx;
-    idx[0] = s->sa[row].tindex;
+    const struct snap_tunnel *t = snapshot_sa_tunnel(s, row);
+    idx[0] = t ? t->index : 0;
     idx[1] = s->sa[row].dir;
     idx[2] = s->sa[row].spi;
 }

@@ -8,7 +8,7 @@
  *  index  uint32 per bucket, 0 = empty, else slot + 1; reserved for the
  *         next power of two >= 2 * max_sas buckets, but used from 1024
  *         buckets on and doubled (rehashed from the slab) whenever the load
- *         would pass 1/2, so that its pages, like the slab's, are touched
+ *         would pass 3/4, so that its pages, like the slab's, are touched
  *         in proportion to the live SAs; linear probing, backward-shift
  *         deletion (no tombstones)
  *  live   one bit per slot, for iteration in slab order
@@ -347,7 +347,7 @@ uint32_t sa_table_open_count(const struct sa_table *t)
 struct sa_entry *sa_table_insert_class(struct sa_table *t, const struct sa_key *key,
                                        enum sa_class cls, int *created)
 {
-    if (2u * (t->count + 1u) > t->index_mask + 1u && t->index_mask + 1u < t->index_max &&
+    if (4u * (t->count + 1u) > 3u * (t->index_mask + 1u) && t->index_mask + 1u < t->index_max &&
         has_room(t, cls) && !sa_table_find(t, key))
         grow_index(t);
     uint32_t i = home_bucket(t, key);

@@ -16,7 +16,7 @@ static int cmp_tun(const void *pa, const void *pb)
 
 /* SA rows are ordered by a 16-byte key: (tunnel index, direction) in
  * `hi`, SPI and the slot to copy from in `lo` - sorting small keys and
- * copying each row once beats sorting the 72-byte rows themselves. */
+ * copying each row once beats sorting the 80-byte rows themselves. */
 struct sa_sort_key {
     uint64_t hi;
     uint32_t spi;
@@ -123,10 +123,21 @@ struct snapshot *snapshot_build(struct engine *e, uint64_t now_us, int dropping)
         ents[n++] = ent;
     }
     qsort(keys, n, sizeof *keys, cmp_key);
+    qsort(s->tun, s->ntun, sizeof *s->tun, cmp_tun);
+    /* rows and tunnels are both in tunnel index order: one merge pass
+     * gives each tunnel its range */
+    size_t t = 0, out = 0;
     for (uint32_t i = 0; i < n; i++) {
+        uint32_t tindex = (uint32_t)(keys[i].hi >> 8);
+        for (; t < s->ntun && s->tun[t].index < tindex; t++)
+            if (s->tun[t].sa_count == 0)
+                s->tun[t].sa_first = (uint32_t)out;
+        if (t == s->ntun || s->tun[t].index != tindex)
+            continue;                           /* cannot happen: the tunnel was copied */
+        if (s->tun[t].sa_count++ == 0)
+            s->tun[t].sa_first = (uint32_t)out;
         const struct sa_entry *en = ents[keys[i].slot];
-        struct snap_sa *sa = &s->sa[i];
-        sa->tindex = (uint32_t)(keys[i].hi >> 8);
+        struct snap_sa *sa = &s->sa[out++];
         sa->spi = en->key.spi;
         sa->dir = en->direction;
         sa->encap = en->encap;
@@ -141,10 +152,12 @@ struct snapshot *snapshot_build(struct engine *e, uint64_t now_us, int dropping)
         sa->first_s = en->first_seen_s;
         sa->last_s = en->last_seen_s;
     }
-    s->nsa = n;
+    for (; t < s->ntun; t++)
+        if (s->tun[t].sa_count == 0)
+            s->tun[t].sa_first = (uint32_t)out;
+    s->nsa = out;
     free(keys);
     free(ents);
-    qsort(s->tun, s->ntun, sizeof *s->tun, cmp_tun);
     return s;
 }
 
@@ -202,12 +215,17 @@ size_t snapshot_tunnel_lower(const struct snapshot *s, uint32_t index, int stric
 size_t snapshot_sa_lower(const struct snapshot *s, uint32_t tindex, uint32_t dir,
                          uint32_t spi, int strict)
 {
-    size_t lo = 0, hi = s->nsa;
+    size_t ti = snapshot_tunnel_lower(s, tindex, 0);
+    if (ti >= s->ntun)
+        return s->nsa;
+    const struct snap_tunnel *t = &s->tun[ti];
+    size_t lo = t->sa_first, hi = (size_t)t->sa_first + t->sa_count;
+    if (t->index != tindex)         /* tindex has no row: the next tunnel's first */
+        return lo;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const struct snap_sa *r = &s->sa[mid];
-        int c = r->tindex != tindex ? (r->tindex < tindex ? -1 : 1)
-              : r->dir != dir ? (r->dir < dir ? -1 : 1)
+        int c = r->dir != dir ? (r->dir < dir ? -1 : 1)
               : r->spi != spi ? (r->spi < spi ? -1 : 1) : 0;
         if (c < 0 || (strict && c == 0))
             lo = mid + 1;
@@ -217,16 +235,33 @@ size_t snapshot_sa_lower(const struct snapshot *s, uint32_t tindex, uint32_t dir
     return lo;
 }
 
+const struct snap_tunnel *snapshot_sa_tunnel(const struct snapshot *s, size_t row)
+{
+    /* the last tunnel whose range starts at or before row: a tunnel
+     * after the owner starts after the owner's last row */
+    size_t lo = 0, hi = s->ntun;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->tun[mid].sa_first <= row)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || row >= s->nsa)
+        return NULL;
+    const struct snap_tunnel *t = &s->tun[lo - 1];
+    return row - t->sa_first < t->sa_count ? t : NULL;
+}
+
 void snapshot_sa_addrs(const struct snapshot *s, const struct snap_sa *sa,
                        const struct idt_addr **src, const struct idt_addr **dst)
 {
     static const struct idt_addr none;
-    size_t i = snapshot_tunnel_lower(s, sa->tindex, 0);
-    if (i >= s->ntun || s->tun[i].index != sa->tindex) {
+    const struct snap_tunnel *t = snapshot_sa_tunnel(s, (size_t)(sa - s->sa));
+    if (!t) {
         *src = *dst = &none;
         return;
     }
-    const struct snap_tunnel *t = &s->tun[i];
     *src = sa->dir == SA_INBOUND ? &t->remote : &t->local;
     *dst = sa->dir == SA_INBOUND ? &t->local : &t->remote;
 }

@@ -27,14 +27,15 @@ struct snap_tunnel {
     uint32_t idle_timeout_s;
     uint32_t alert_lost, alert_ppm, alert_interval_s, alert_min_pkts;
     uint32_t interval_in, reminders;
+    uint32_t sa_first, sa_count;    /* its SA rows: s->sa[sa_first .. + sa_count) */
 };
 
-/* 88 bytes: the outer addresses are not copied, they follow from the
- * tunnel row and the direction (inbound: remote -> local); first and
- * last seen are the engine's seconds (CLOCK_MONOTONIC in the daemon),
- * made TimeStamps when served (mib_timestamp). */
+/* 80 bytes: neither the tunnel index nor the outer addresses are
+ * copied; they follow from the tunnel row whose SA range holds the row
+ * (snapshot_sa_tunnel) and the direction (inbound: remote -> local);
+ * first and last seen are the engine's seconds (CLOCK_MONOTONIC in the
+ * daemon), made TimeStamps when served (mib_timestamp). */
 struct snap_sa {
-    uint32_t tindex;
     uint32_t spi;
     uint8_t dir, encap;
     uint32_t first_s, last_s;
@@ -53,9 +54,11 @@ struct snapshot {
     int dropping;
     size_t ntun, nsa;
     struct snap_tunnel *tun;        /* sorted by index */
-    struct snap_sa *sa;             /* sorted by (tindex, dir, spi) */
+    struct snap_sa *sa;             /* sorted by (tunnel index, dir, spi) */
 };
 
+/* The tunnel row of SA row `row` (< s->nsa).  O(log ntun). */
+const struct snap_tunnel *snapshot_sa_tunnel(const struct snapshot *s, size_t row);
 /* Source and destination of an SA row, from its tunnel row. */
 void snapshot_sa_addrs(const struct snapshot *s, const struct snap_sa *sa,
                        const struct idt_addr **src, const struct idt_addr **dst);
@@ -70,7 +73,8 @@ void snapshot_release(struct snapshot *s);
 /* Drop the current snapshot (shutdown). */
 void snapshot_clear(void);
 
-/* Binary searches: first row whose index is >= (or > if strict) the key. */
+/* Binary searches: first row whose index is >= (or > if strict) the key
+ * (SA rows: the key (tindex, dir, spi)). */
 size_t snapshot_tunnel_lower(const struct snapshot *s, uint32_t index, int strict);
 size_t snapshot_sa_lower(const struct snapshot *s, uint32_t tindex, uint32_t dir,
                          uint32_t spi, int strict);

@@ -214,10 +214,10 @@ static void test_full(void **state)
 }
 
 /* The index starts at 1024 buckets and doubles when an insert would load
- * it past 1/2: inserting the c-th entry grows it when 2c > buckets, so by
- * hand 513 -> 2048, 1025 -> 4096, 2049 -> 8192, 4097 -> 16384,
- * 8193 -> 32768; 10,000 entries need 32768 of the 131072 reserved for
- * max_sas 65536.  Every key stays findable across the rehashes, also
+ * it past 3/4: inserting the c-th entry grows it when 4c > 3 * buckets, so
+ * by hand 769 -> 2048, 1537 -> 4096, 3073 -> 8192, 6145 -> 16384;
+ * 12,288 entries fit in 16384 and the 12,289th doubles it again, of the
+ * 131072 reserved for max_sas 65536.  Every key stays findable across the rehashes, also
  * after removals, and a full small table never grows past its reserve. */
 static void test_index_growth(void **state)
 {
@@ -225,8 +225,8 @@ static void test_index_growth(void **state)
     struct sa_table *t = sa_table_create_seeded(65536, 64, 42);
     assert_int_equal(sa_table_index_capacity(t), 1024);
     static const struct { uint32_t n, buckets; } steps[] = {
-        { 512, 1024 }, { 513, 2048 }, { 1024, 2048 }, { 1025, 4096 },
-        { 2049, 8192 }, { 4097, 16384 }, { 8193, 32768 }, { 10000, 32768 },
+        { 768, 1024 }, { 769, 2048 }, { 1536, 2048 }, { 1537, 4096 },
+        { 3073, 8192 }, { 6145, 16384 }, { 12288, 16384 }, { 12289, 32768 },
     };
     uint32_t n = 0;
     for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
