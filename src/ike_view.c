@@ -4,6 +4,7 @@
 #include "ike_view.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct ike_view *ike_view_new(size_t nsa, size_t nchild, size_t nevent)
 {
@@ -60,4 +61,30 @@ const struct ike_child *ike_view_find_spi_in(const struct ike_view *v, uint32_t 
             }
     }
     return NULL;
+}
+
+struct ike_view *ike_view_merge_events(const struct ike_view *older,
+                                       const struct ike_view *newer)
+{
+    size_t nold = older->nevent, total = nold + newer->nevent, skip = 0;
+    if (total > IKE_VIEW_MAX_EVENTS) {
+        skip = total - IKE_VIEW_MAX_EVENTS;
+        total = IKE_VIEW_MAX_EVENTS;
+    }
+    struct ike_view *v = ike_view_new(newer->nsa, newer->nchild, total);
+    if (!v)
+        return NULL;
+    if (newer->nsa)
+        memcpy(v->sa, newer->sa, newer->nsa * sizeof *v->sa);
+    if (newer->nchild)
+        memcpy(v->child, newer->child, newer->nchild * sizeof *v->child);
+    size_t k = 0;
+    for (size_t i = skip; i < nold; i++)
+        v->event[k++] = older->event[i];
+    for (size_t i = skip > nold ? skip - nold : 0; i < newer->nevent; i++)
+        v->event[k++] = newer->event[i];
+    v->taken_us = newer->taken_us;
+    v->generation = newer->generation;
+    v->connected = newer->connected;
+    return v;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -362,6 +363,58 @@ static void test_event_bound(void **st)
     vici_sas_free(&b);
 }
 
+/* a view replacing an unapplied one keeps that one's events first */
+static void test_merge_events(void **st)
+{
+    (void)st;
+    struct ike_view *old = ike_view_new(1, 0, 2), *neu = ike_view_new(2, 1, 1);
+    assert_non_null(old);
+    assert_non_null(neu);
+    old->event[0].kind = IKE_EV_IKE_UP;
+    old->event[1].kind = IKE_EV_CHILD_UP;
+    neu->event[0].kind = IKE_EV_CHILD_DOWN;
+    snprintf(neu->sa[1].name, sizeof neu->sa[1].name, "%s", "b");
+    neu->child[0].spi_in = 42;
+    neu->generation = 7;
+    neu->connected = 1;
+    struct ike_view *m = ike_view_merge_events(old, neu);
+    assert_non_null(m);
+    assert_int_equal(m->nevent, 3);
+    assert_int_equal(m->event[0].kind, IKE_EV_IKE_UP);
+    assert_int_equal(m->event[1].kind, IKE_EV_CHILD_UP);
+    assert_int_equal(m->event[2].kind, IKE_EV_CHILD_DOWN);
+    assert_int_equal(m->nsa, 2);
+    assert_string_equal(m->sa[1].name, "b");
+    assert_int_equal(m->nchild, 1);
+    assert_int_equal(m->child[0].spi_in, 42);
+    assert_int_equal(m->generation, 7);
+    assert_int_equal(m->connected, 1);
+    assert_int_equal(m->refs, 1);
+    ike_view_unref(m);
+    ike_view_unref(old);
+
+    /* 8191 + 3 events: the 2 oldest go */
+    old = ike_view_new(0, 0, IKE_VIEW_MAX_EVENTS - 1);
+    assert_non_null(old);
+    for (size_t i = 0; i < old->nevent; i++)
+        old->event[i].ike_unique_id = (uint32_t)i;
+    struct ike_view *n3 = ike_view_new(0, 0, 3);
+    assert_non_null(n3);
+    for (size_t i = 0; i < 3; i++)
+        n3->event[i].ike_unique_id = (uint32_t)(100000 + i);
+    m = ike_view_merge_events(old, n3);
+    assert_non_null(m);
+    assert_int_equal(m->nevent, IKE_VIEW_MAX_EVENTS);
+    assert_int_equal(m->event[0].ike_unique_id, 2);
+    assert_int_equal(m->event[IKE_VIEW_MAX_EVENTS - 4].ike_unique_id, IKE_VIEW_MAX_EVENTS - 2);
+    assert_int_equal(m->event[IKE_VIEW_MAX_EVENTS - 3].ike_unique_id, 100000);
+    assert_int_equal(m->event[IKE_VIEW_MAX_EVENTS - 1].ike_unique_id, 100002);
+    ike_view_unref(m);
+    ike_view_unref(old);
+    ike_view_unref(n3);
+    ike_view_unref(neu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_event_bound),
+        cmocka_unit_test(test_merge_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
