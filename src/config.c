@@ -313,11 +313,12 @@ static int parse_ike(struct cfg_ctx *x, const config_setting_t *g, struct idt_co
             return cfg_fail(x, cfg_line(s), path,
                             "%s is not unix://PATH, an absolute path or \"none\"",
                             cfg_quote(v, q, sizeof q));
-        if (strlen(p) >= sizeof c->ike_vici)
+        size_t plen = strlen(p);
+        if (plen >= sizeof c->ike_vici)
             return cfg_fail(x, cfg_line(s), path,
                             "%s: the socket path is longer than %zu bytes",
                             cfg_quote(v, q, sizeof q), sizeof c->ike_vici - 1);
-        snprintf(c->ike_vici, sizeof c->ike_vici, "%s", p);
+        memcpy(c->ike_vici, p, plen + 1);
     }
     return 0;
 }

@@ -49,6 +49,7 @@ struct vici_client {
     int fd;                         /* -1: not connected */
     uint64_t retry_at_us, backoff_s;
     int outage;                     /* a failure was logged; cleared by a complete list */
+    int announce;                   /* log the next complete list (after an outage or a new path) */
     int lost_delivered;             /* a connected = 0 view went out for this outage */
     uint8_t pending[MAX_PENDING];   /* expected replies, oldest first: 'r' register, 'c' list-sas */
     int npending;
@@ -153,6 +154,7 @@ static void connect_failed(struct vici_client *vc, int err)
     if (!vc->outage && !(err == ENOENT && !vc->explicit_path)) {
         log_warn("%s", msg);
         vc->outage = 1;
+        vc->announce = 1;
     } else {
         log_debug("%s", msg);
     }
@@ -192,6 +194,7 @@ static void lose(struct vici_client *vc, const char *fmt, ...)
     if (!vc->outage) {
         log_warn("ike: lost charon at %s: %s; reconnecting with backoff", vc->path, why);
         vc->outage = 1;
+        vc->announce = 1;
     } else {
         log_debug("ike: %s: %s", vc->path, why);
     }
@@ -348,9 +351,9 @@ static void on_packet(struct vici_client *vc, const uint8_t *buf, size_t len, ui
     }
     if (p.type == VICI_CMD_RESPONSE && vc->listing) {
         vc->listing = 0;
-        if (vc->outage)
+        if (vc->announce)
             log_notice("ike: connected to charon at %s (%zu IKE SAs)", vc->path, vc->sas.nsa);
-        vc->outage = 0;
+        vc->outage = vc->announce = 0;
         vc->lost_delivered = 0;
         vc->backoff_s = VICI_BACKOFF_MIN_S;
         deliver_view(vc, 1);
@@ -428,6 +431,7 @@ static void take_config(struct vici_client *vc, uint64_t now)
         deliver_view(vc, 0);
     }
     vc->outage = 0;
+    vc->announce = 1;
     vc->lost_delivered = 0;
     vc->backoff_s = VICI_BACKOFF_MIN_S;
     vc->retry_at_us = now;

@@ -6,6 +6,7 @@ grows by exactly the number of ESP frames replayed (tcpreplay onto a veth;
 frames from the generator tests/gen/espgen.py via test_bounds.Net).
 
   * the socket missing (ike.vici set explicitly): one warning, no more;
+    a reload to a socket that answers connects at once;
   * permission denied: the subagent runs as nobody (setpriv, keeping only
     CAP_NET_RAW), the socket is root's with mode 0600 -- the real case of a
     root-only charon.vici; the line names the user, the socket's group and
@@ -26,6 +27,7 @@ import grp
 import os
 import pwd
 import shutil
+import signal
 import socket
 import struct
 import tempfile
@@ -161,6 +163,20 @@ def test_socket_missing(net, idt_bin):
     time.sleep(3.5)                         # attempts at +1 s, +3 s: no new line
     assert len(lines(env, "ike: ")) == 1, env.agent_text()
 
+    # a reload (SIGHUP) to a socket that answers: connected at once
+    live = net.dir / "live.vici"
+    fake = FakeVici(live, [("good", b"")])
+    try:
+        env.write_conf(config("unix://%s" % live))
+        env.agent.send_signal(signal.SIGHUP)
+        wait_for(lambda: lines(env, "ike: connected to charon at %s (0 IKE SAs)" % live), 5,
+                 step=0.1, what="the connection to the new socket")
+        assert len(lines(env, "ike: VICI socket is now %s" % live)) == 1, env.agent_text()
+        assert len(fake.conns) == 1
+        esp_still_counted(net, env, tag="reloaded")
+    finally:
+        fake.close()
+
 
 def test_hostile_server(net, idt_bin):
     path = net.dir / "fake.vici"
@@ -260,6 +276,9 @@ def test_charon_restart(tmp_path, idt_bin):
                      what="ipsecDiagEspPkts == %r + 30 during the outage (now %r)"
                      % (before, esp_pkts(env)))
             seen = len(lines(env, ": 1 IKE SAs, 1 children"))
+            # the killed charon left its socket behind: without it, the lab
+            # waits for the new charon's own
+            gw.vici.unlink(missing_ok=True)
             lab._start_charon(gw)
             lab._load(gw)
             lab.initiate()
