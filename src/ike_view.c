@@ -79,10 +79,12 @@ struct ike_view *ike_view_merge_events(const struct ike_view *older,
     if (newer->nchild)
         memcpy(v->child, newer->child, newer->nchild * sizeof *v->child);
     size_t k = 0;
-    for (size_t i = skip; i < nold; i++)
-        v->event[k++] = older->event[i];
-    for (size_t i = skip > nold ? skip - nold : 0; i < newer->nevent; i++)
-        v->event[k++] = newer->event[i];
+    if (total) {
+        for (size_t i = skip; i < nold; i++)
+            v->event[k++] = older->event[i];
+        for (size_t i = skip > nold ? skip - nold : 0; i < newer->nevent; i++)
+            v->event[k++] = newer->event[i];
+    }
     v->taken_us = newer->taken_us;
     v->generation = newer->generation;
     v->connected = newer->connected;

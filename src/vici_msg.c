@@ -192,6 +192,7 @@ int vici_skip_section(struct vici_iter *it)
     int target = it->depth - 1;
     struct vici_elem e;
     int r;
+    memset(&e, 0, sizeof e);
     while ((r = vici_next(it, &e)) > 0)
         if (e.type == VICI_SECTION_END && e.depth == target)
             return 0;
@@ -208,7 +209,8 @@ static void put(struct vici_enc *e, const void *p, size_t n)
         e->err = VICI_E_NO_SPACE;
         return;
     }
-    memcpy(e->buf + e->len, p, n);
+    if (n)
+        memcpy(e->buf + e->len, p, n);
     e->len += n;
 }
 

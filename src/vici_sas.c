@@ -550,7 +550,7 @@ int vici_sas_add_event(struct vici_sas *b, const char *name, const uint8_t *msg,
         return VICI_SAS_MALFORMED;
     }
     /* "up" may come before or after the IKE section */
-    while ((r = vici_next(&x.it, &e)) > 0)
+    while (vici_next(&x.it, &e) > 0)
         if (e.type == VICI_KEY_VALUE && e.depth == 0 && strcmp(e.name, "up") == 0)
             up = is_yes(&e);
     vici_iter_init(&x.it, msg, len);
