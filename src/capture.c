@@ -330,9 +330,11 @@ static void apply_config(struct capture *c, const struct idt_config *nc, uint64_
 /* The VICI client's latest view, if one is waiting: applied to the engine. */
 static void apply_ike(struct capture *c, uint64_t now)
 {
+    if (!__atomic_load_n(&c->ike_pending, __ATOMIC_ACQUIRE))
+        return;             /* the usual case: no lock taken */
     pthread_mutex_lock(&c->ike_mu);
     struct ike_view *v = c->ike_pending;
-    c->ike_pending = NULL;
+    __atomic_store_n(&c->ike_pending, NULL, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&c->ike_mu);
     if (!v)
         return;
@@ -495,7 +497,7 @@ void capture_ike_update(struct capture *c, struct ike_view *v)
                     (unsigned long long)old->generation);
         }
     }
-    c->ike_pending = v;
+    __atomic_store_n(&c->ike_pending, v, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&c->ike_mu);
     ike_view_unref(old);
     wake(c);
