@@ -7,6 +7,7 @@
 #include "capture.h"
 #include "capture_open.h"
 #include "clock.h"
+#include "engine_ike.h"
 #include "event_log.h"
 #include "local_addrs.h"
 #include "log.h"
@@ -54,6 +55,10 @@ struct capture {
     uint32_t new_lines, aged_lines;
     uint64_t new_quiet, aged_quiet;
     struct state_file *state;       /* tunnel identities across restarts */
+    /* IKE views from the VICI client: the newest waits here (ike_mu);
+     * a newer one replaces it, taking over its events */
+    pthread_mutex_t ike_mu;
+    struct ike_view *ike_pending;
 };
 
 static void drain_wake(int fd)
@@ -334,6 +339,25 @@ static void apply_config(struct capture *c, const struct idt_config *nc, uint64_
     publish(c, now, 1);
 }
 
+/* The VICI client's latest view, if one is waiting: applied to the engine. */
+static void apply_ike(struct capture *c, uint64_t now)
+{
+    pthread_mutex_lock(&c->ike_mu);
+    struct ike_view *v = c->ike_pending;
+    c->ike_pending = NULL;
+    pthread_mutex_unlock(&c->ike_mu);
+    if (!v)
+        return;
+    if (engine_ike_apply(&c->eng, v, now) < 0)
+        log_err("ike: out of memory applying IKE view %llu; the next one is applied in full",
+                (unsigned long long)v->generation);
+    log_debug("ike: view %llu: %zu IKE SAs, %zu children, %zu events%s",
+              (unsigned long long)v->generation, v->nsa, v->nchild, v->nevent,
+              v->connected ? "" : " (charon not connected)");
+    ike_view_unref(v);
+    c->dirty = 1;
+}
+
 static void *capture_thread(void *arg)
 {
     struct capture *c = arg;
@@ -345,6 +369,7 @@ static void *capture_thread(void *arg)
         const struct idt_config *nc = atomic_exchange(&c->pending, NULL);
         if (nc)
             apply_config(c, nc, now);
+        apply_ike(c, now);
         if (!c->p)
             try_open(c, now);
         /* Sleep in poll() until the next duty (a kernel block of packets,
@@ -415,6 +440,7 @@ struct capture *capture_start(const struct idt_config *cfg, struct queue *q, pca
     }
     c->q = q;
     c->cfg = cfg;
+    pthread_mutex_init(&c->ike_mu, NULL);
     c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (c->wake_fd < 0) {
         snprintf(err, errlen, "capture: eventfd: %s", strerror(errno));
@@ -467,6 +493,26 @@ void capture_reconfigure(struct capture *c, const struct idt_config *cfg)
     wake(c);
 }
 
+void capture_ike_update(struct capture *c, struct ike_view *v)
+{
+    pthread_mutex_lock(&c->ike_mu);
+    struct ike_view *old = c->ike_pending;
+    if (old && old->nevent) {
+        struct ike_view *m = ike_view_merge_events(old, v);
+        if (m) {
+            ike_view_unref(v);
+            v = m;
+        } else {
+            log_err("ike: out of memory: %zu IKE events of view %llu are lost", old->nevent,
+                    (unsigned long long)old->generation);
+        }
+    }
+    c->ike_pending = v;
+    pthread_mutex_unlock(&c->ike_mu);
+    ike_view_unref(old);
+    wake(c);
+}
+
 void capture_stop(struct capture *c)
 {
     if (!c)
@@ -474,6 +520,8 @@ void capture_stop(struct capture *c)
     atomic_store(&c->stop, 1);
     wake(c);
     pthread_join(c->th, NULL);
+    ike_view_unref(c->ike_pending);
+    pthread_mutex_destroy(&c->ike_mu);
     engine_free(&c->eng);
     close(c->wake_fd);
     free(c);

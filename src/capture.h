@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "config.h"
 #include "engine.h"
+#include "ike_view.h"
 #include "queue.h"
 
 struct capture;
@@ -21,6 +22,11 @@ struct capture *capture_start(const struct idt_config *cfg, struct queue *q, pca
  * or cannot (out of memory), keeps the old one and sends
  * MSG_CONFIG_REJECTED with the new one. */
 void capture_reconfigure(struct capture *c, const struct idt_config *cfg);
+/* Hand the VICI client's newest view to the thread (takes the caller's
+ * reference).  It replaces a view not yet applied; the replaced view's
+ * events are kept, ahead of v's.  The thread applies it at its next
+ * iteration (engine_ike_apply) and releases it. */
+void capture_ike_update(struct capture *c, struct ike_view *v);
 void capture_stop(struct capture *c);
 
 #endif

@@ -10,7 +10,7 @@
  * 0-based position, e.g. "tunnels[1].mtu.max".
  *
  * This file holds the global groups (agentx, capture, loss, syslog, traps,
- * state): a key's default (config_defaults), its validation (parse_GROUP)
+ * state, ike): a key's default (config_defaults), its validation (parse_GROUP)
  * and its printing (config_print) are here, its field in config.h.  The
  * tunnels list is in config_tunnels.c, the typed getters in
  * config_value.c, what libconfig 1.5 gets wrong (integers beyond 32 bits,
@@ -74,6 +74,9 @@ void config_defaults(struct idt_config *c)
     snprintf(c->facility_name, sizeof c->facility_name, "%s", "daemon");
     c->traps_enabled = 1;
     snprintf(c->state_dir, sizeof c->state_dir, "%s", IDT_DEFAULT_STATE_DIR);
+    snprintf(c->ike_vici, sizeof c->ike_vici, "%s", IDT_DEFAULT_VICI);
+    c->ike_vici_set = 0;
+    c->ike_poll_interval = 10;
     c->ntunnels = 0;
     c->tunnels = NULL;
 }
@@ -274,10 +277,55 @@ static int parse_state(struct cfg_ctx *x, const config_setting_t *g, struct idt_
     return 0;
 }
 
+/* ike.vici: "unix://PATH" (strongSwan's URI form), an absolute PATH, or
+ * "none". */
+static int parse_ike(struct cfg_ctx *x, const config_setting_t *g, struct idt_config *c)
+{
+    static const char *const known[] = {"vici", "poll_interval", NULL};
+    char path[128];
+    for (int i = 0; i < config_setting_length(g); i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const char *n = config_setting_name(s);
+        cfg_join(path, sizeof path, "ike", n);
+        if (strcmp(n, "poll_interval") == 0) {
+            if (cfg_get_u32(x, s, path, 1, 3600, &c->ike_poll_interval) < 0)
+                return -1;
+            continue;
+        }
+        if (strcmp(n, "vici") != 0)
+            return cfg_unknown(x, s, path, known);
+        char v[4096], q[300];
+        if (cfg_get_str(x, s, path, v, sizeof v, 0) < 0)
+            return -1;
+        c->ike_vici_set = 1;
+        if (strcmp(v, "none") == 0) {
+            c->ike_vici[0] = '\0';
+            continue;
+        }
+        const char *p = v;
+        if (strncmp(v, "unix://", 7) == 0)
+            p = v + 7;
+        else if (strstr(v, "://"))
+            return cfg_fail(x, cfg_line(s), path,
+                            "%s: only unix:// sockets are supported (strongSwan's tcp:// "
+                            "VICI is not)", cfg_quote(v, q, sizeof q));
+        if (p[0] != '/')
+            return cfg_fail(x, cfg_line(s), path,
+                            "%s is not unix://PATH, an absolute path or \"none\"",
+                            cfg_quote(v, q, sizeof q));
+        if (strlen(p) >= sizeof c->ike_vici)
+            return cfg_fail(x, cfg_line(s), path,
+                            "%s: the socket path is longer than %zu bytes",
+                            cfg_quote(v, q, sizeof q), sizeof c->ike_vici - 1);
+        snprintf(c->ike_vici, sizeof c->ike_vici, "%s", p);
+    }
+    return 0;
+}
+
 static int parse_root(struct cfg_ctx *x, const config_setting_t *root, struct idt_config *c)
 {
     static const char *const known[] = {"agentx", "capture", "loss", "syslog",
-                                        "traps", "state", "tunnels", NULL};
+                                        "traps", "state", "ike", "tunnels", NULL};
     for (int i = 0; i < config_setting_length(root); i++) {
         const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
         const char *n = config_setting_name(s);
@@ -298,6 +346,8 @@ static int parse_root(struct cfg_ctx *x, const config_setting_t *root, struct id
             r = parse_syslog(x, s, c);
         } else if (strcmp(n, "state") == 0) {
             r = parse_state(x, s, c);
+        } else if (strcmp(n, "ike") == 0) {
+            r = parse_ike(x, s, c);
         } else {
             r = parse_traps(x, s, c);
         }
@@ -411,6 +461,19 @@ void config_print(const struct idt_config *c, FILE *out)
     fprintf(out, "  enabled = %s;\n", c->traps_enabled ? "true" : "false");
     fputs("};\n\nstate: {\n", out);
     cfg_print_kv_str(out, "  ", "dir", c->state_dir);
+    fputs("};\n\nike: {\n", out);
+    if (!c->ike_vici_set) {     /* printed as a comment: loads back as the default */
+        fputs("  # vici = ", out);
+        cfg_print_str(out, "unix://" IDT_DEFAULT_VICI);
+        fputs(";  (the default: used while the socket exists)\n", out);
+    } else if (c->ike_vici[0]) {
+        char uri[sizeof c->ike_vici + 8];
+        snprintf(uri, sizeof uri, "unix://%s", c->ike_vici);
+        cfg_print_kv_str(out, "  ", "vici", uri);
+    } else {
+        cfg_print_kv_str(out, "  ", "vici", "none");
+    }
+    cfg_print_kv_int(out, "  ", "poll_interval", c->ike_poll_interval);
     fputs("};\n\n", out);
     cfg_print_tunnels(c, out);
 }

@@ -20,6 +20,7 @@
 
 #define IDT_NAME_MAX 64             /* tunnel name, including NUL */
 #define IDT_MAX_CONF_TUNNELS 4096
+#define IDT_DEFAULT_VICI "/var/run/charon.vici"   /* strongSwan's default socket */
 
 struct idt_mtu_conf {
     int enabled;                    /* 1 if the tunnel has an mtu block */
@@ -82,6 +83,11 @@ struct idt_config {
     /* state */
     char state_dir[4000];           /* absolute; "" = no state file;
                                        default LOCALSTATEDIR "/lib/ipsecdiagtool" */
+
+    /* ike (strongSwan VICI) */
+    char ike_vici[108];             /* unix socket path (sun_path); "" = off ("none") */
+    int ike_vici_set;               /* 0: the default, used only while it exists */
+    uint32_t ike_poll_interval;     /* seconds between list-sas, 1..3600, default 10 */
 
     size_t ntunnels;
     struct idt_tunnel_conf *tunnels;  /* owned; config_free() releases */

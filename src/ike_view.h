@@ -67,7 +67,8 @@ struct ike_event {
     char child_name[IKE_NAME_MAX];  /* CHILD_* events; "" otherwise */
     uint32_t old_spi_in, new_spi_in;    /* CHILD_REKEY (0 = not reported) */
     /* CHILD_DOWN: the child's final counters (the SA is gone from the next
-     * list-sas); has_final = 0 when the event did not carry them. */
+     * list-sas); CHILD_REKEY: the old child's counters at the rekey;
+     * has_final = 0 when the event did not carry them. */
     uint8_t has_final;
     struct ike_child final;
 };
@@ -88,6 +89,13 @@ struct ike_view {
 struct ike_view *ike_view_new(size_t nsa, size_t nchild, size_t nevent);
 void ike_view_ref(struct ike_view *v);
 void ike_view_unref(struct ike_view *v);    /* frees at 0; NULL is fine */
+
+/* A new view (refs = 1) with newer's SAs and children and the events of
+ * older followed by newer's, the oldest dropped beyond IKE_VIEW_MAX_EVENTS
+ * in all; NULL on ENOMEM.  For a view that replaces one not yet applied. */
+#define IKE_VIEW_MAX_EVENTS 8192
+struct ike_view *ike_view_merge_events(const struct ike_view *older,
+                                       const struct ike_view *newer);
 
 /* The IKE SA and child that own an inbound SPI, or NULL.  O(n). */
 const struct ike_child *ike_view_find_spi_in(const struct ike_view *v, uint32_t spi,

@@ -7,6 +7,7 @@
 #   fuzz_engine      a frame sequence through engine_packet()
 #   fuzz_pcap_file   a whole capture file through src/pcap_file.c and the engine
 #   fuzz_state       the tunnel state file parser (src/tunnel_ids.c), round trip
+#   fuzz_vici        a VICI packet through src/vici_msg.c (round trip) and src/vici_sas.c
 #
 # Each target is built with
 #   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -87,10 +88,12 @@ build fuzz_pcap_file "$SRC/src/pcap_file.c" "$SRC/src/engine.c" "$SRC/src/esp_pa
 # shellcheck disable=SC2086
 build fuzz_state "$SRC/src/tunnel_ids.c" "$SRC/src/tunnel_table.c" "$SRC/src/alert.c" \
     "$SRC/src/idle_wheel.c" $CONFIG_SRC "$SRC/tests/fuzz/fuzz_state.c" $LIBCONFIG
+build fuzz_vici "$SRC/src/vici_msg.c" "$SRC/src/vici_sas.c" "$SRC/src/ike_view.c" "$SRC/src/addr.c" \
+    "$SRC/tests/fuzz/fuzz_vici.c"
 
 status=0
 summary=""
-for t in fuzz_esp_parse fuzz_rw fuzz_config fuzz_engine fuzz_pcap_file fuzz_state; do
+for t in fuzz_esp_parse fuzz_rw fuzz_config fuzz_engine fuzz_pcap_file fuzz_state fuzz_vici; do
     seeds="$SRC/tests/fuzz/corpus/$t"
     work="$OUT/$t.corpus"
     art="$OUT/$t.artifacts"
