@@ -37,6 +37,7 @@
 #include "report.h"
 #include "snapshot.h"
 #include "syslog_remote.h"
+#include "vici_client.h"
 
 #define SERVICE_USER "ipsecdiag"
 
@@ -67,11 +68,18 @@ struct daemon {
     struct queue *q;
     struct capture *cap;
     struct prober *prober;
+    struct vici_client *vici;       /* strongSwan's VICI: views to the capture thread */
     struct syslog_remote *remote;
     const char *cfg_path;
 };
 
 static struct daemon *g_d;
+
+/* The VICI client's thread hands each IKE view to the capture thread. */
+static void deliver_ike(void *ctx, struct ike_view *v)
+{
+    capture_ike_update(ctx, v);
+}
 
 static int on_mtu_start(uint32_t index)
 {
@@ -301,6 +309,7 @@ static void commit_reload(struct daemon *d)
     d->pending_new = NULL;
     if (d->prober)
         prober_set_config(d->prober, n);
+    vici_client_set_config(d->vici, n);
     mib_set_config(n);
     notify_set_enabled(n->traps_enabled);
     log_set_facility(n->facility);
@@ -454,11 +463,15 @@ int daemon_main(int argc, char **argv, const char *default_config)
     if (!d.prober)
         log_err("MTU prober: %s; MTU discovery is unavailable", err);
     mib_set_prober_available(d.prober != NULL);
+    d.vici = vici_client_start(d.cfg, deliver_ike, d.cap, err, sizeof err);
+    if (!d.vici)
+        log_err("%s; IKE awareness is unavailable", err);
 
     mib_set_config(d.cfg);
     notify_set_enabled(d.cfg->traps_enabled);
     open_remote(&d);
     if (agent_init(d.cfg, sock, debug, on_mtu_start) < 0) {
+        vici_client_stop(d.vici);
         capture_stop(d.cap);
         prober_stop(d.prober);
         return 1;
@@ -500,6 +513,7 @@ int daemon_main(int argc, char **argv, const char *default_config)
 #ifdef HAVE_SYSTEMD
     sd_notify(0, "STOPPING=1");
 #endif
+    vici_client_stop(d.vici);       /* it hands views to the capture thread */
     capture_stop(d.cap);
     prober_stop(d.prober);
     syslog_remote_close(d.remote);      /* a lookup still running posts nothing now */
