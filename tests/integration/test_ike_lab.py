@@ -188,6 +188,6 @@ def test_terminate_sends_down_initiate_sends_up(ike):
     ups = H.wait_until(lambda: H.traps_of(env, TRAP_UP), 10, what="ipsecDiagTunnelUp")
     assert len(ups) == 1
     assert H.trap_int(ups[0]["%s.%d.%d" % (H.TUNNEL_ENTRY, COL_IKESTATE, idx)]) == ESTABLISHED
-    assert col(env, COL_IKESTATE, idx) == ESTABLISHED
+    wait_col(env, COL_IKESTATE, idx, ESTABLISHED)      # the table follows within a second
     assert tunnel_index(env, "gw1-gw2") == idx               # the same row
     assert re.search(r"tunnel gw1-gw2 IKE up: established", env.agent_text())
