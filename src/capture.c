@@ -177,6 +177,18 @@ static void on_engine_event(void *ctx, const struct engine_event *ev)
             log_warn("event queue full: state change of tunnel %s dropped", ev->tunnel->name);
         break;
     }
+    case ENGINE_EV_IKE_UP:
+    case ENGINE_EV_IKE_DOWN: {
+        struct msg m = { .type = MSG_TUNNEL_IKE, .index = ev->tunnel->index,
+                         .time_us = ev->time_us, .event = ev->tunnel->ike_state,
+                         .prev_state = ev->prev_state,
+                         .local = ev->tunnel->local, .remote = ev->tunnel->remote };
+        memcpy(m.name, ev->tunnel->name, sizeof m.name);
+        if (queue_push(c->q, &m) < 0)
+            log_warn("event queue full: IKE %s of tunnel %s dropped",
+                     ev->kind == ENGINE_EV_IKE_UP ? "up" : "down", ev->tunnel->name);
+        break;
+    }
     case ENGINE_EV_TUNNEL_NEW:
         if (c->new_lines++ < TUNNEL_LINES_PER_S)
             log_info("discovered tunnel %s (index %u)", ev->tunnel->name, ev->tunnel->index);

@@ -141,6 +141,25 @@ static void state_line(const struct msg *m, char *buf, size_t len)
                  m->prev_state == TUNNEL_IDLE ? " again after idle" : " for the first time", l, r);
 }
 
+static const char *ike_state_name(int st)
+{
+    static const char *const n[] = { "none", "connecting", "established", "rekeying",
+                                     "deleting", "down" };
+    return st >= 1 && st <= 6 ? n[st - 1] : "?";
+}
+
+/* "tunnel NAME IKE up: established (was connecting) index=N local=L remote=R" */
+static void ike_line(const struct msg *m, char *buf, size_t len)
+{
+    char l[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+    idt_addr_str(&m->local, l, sizeof l);
+    idt_addr_str(&m->remote, r, sizeof r);
+    int up = m->event == TUNNEL_IKE_ESTABLISHED || m->event == TUNNEL_IKE_REKEYING;
+    snprintf(buf, len, "tunnel %s IKE %s: %s (was %s) index=%u local=%s remote=%s", m->name,
+             up ? "up" : "down", ike_state_name(m->event), ike_state_name(m->prev_state),
+             m->index, l, r);
+}
+
 static void commit_reload(struct daemon *d);
 static void reload_followup(struct daemon *d);
 static void release_reserves(struct daemon *d);
@@ -178,6 +197,15 @@ static void handle_msg(struct daemon *d, const struct msg *m)
         log_msg(prio, "%s", line);
         syslog_remote_send(d->remote, prio, "STATE", line);
         notify_tunnel_state(m);
+        break;
+    }
+    case MSG_TUNNEL_IKE: {
+        int prio = m->event == TUNNEL_IKE_ESTABLISHED || m->event == TUNNEL_IKE_REKEYING
+                       ? LOG_NOTICE : LOG_WARNING;
+        ike_line(m, line, sizeof line);
+        log_msg(prio, "%s", line);
+        syslog_remote_send(d->remote, prio, "IKE", line);
+        notify_tunnel_ike(m);
         break;
     }
     case MSG_SA_PRESSURE:

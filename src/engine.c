@@ -4,6 +4,7 @@
  * (tentative SAs, eviction, the reserve of configured tunnels) is
  * described in engine.h. */
 #include "engine.h"
+#include "engine_ike.h"
 
 #include <string.h>
 
@@ -33,7 +34,7 @@ int engine_init(struct engine *e, const struct idt_config *cfg, uint32_t window,
         engine_free(e);
         return -1;
     }
-    sa_table_set_reserve(e->sas, reserve_for(cfg));
+    engine_set_reserve(e);
     e->now_us = now_us;
     e->last_tick_us = now_us;
     e->watch_head = e->watch_tail = ENGINE_NO_SLOT;
@@ -41,8 +42,15 @@ int engine_init(struct engine *e, const struct idt_config *cfg, uint32_t window,
     return 0;
 }
 
+void engine_set_reserve(struct engine *e)
+{
+    uint64_t r = (uint64_t)reserve_for(e->cfg) + engine_ike_reserve(e);
+    sa_table_set_reserve(e->sas, r > UINT32_MAX ? UINT32_MAX : (uint32_t)r);
+}
+
 void engine_free(struct engine *e)
 {
+    engine_ike_free(e);
     sa_table_destroy(e->sas);
     tunnel_table_destroy(e->tunnels);
     e->sas = NULL;
@@ -71,7 +79,7 @@ static void on_lost_range(void *ctx, uint64_t first, uint64_t last)
 static int needs_watch(const struct tunnel *tu)
 {
     return alert_pending(&tu->alert) ||
-           (tu->origin == TUNNEL_DISCOVERED && tu->active_sas == 0) ||
+           (tu->origin == TUNNEL_DISCOVERED && tu->active_sas == 0 && !tu->ike_live) ||
            tu->state != tu->notified_state;
 }
 
@@ -105,6 +113,12 @@ static void watch_del(struct engine *e, struct tunnel *tu)
         e->watch_tail = tu->watch_prev;
     tu->watched = 0;
     e->watch_len--;
+}
+
+void engine_watch(struct engine *e, struct tunnel *tu)
+{
+    if (needs_watch(tu))
+        watch_add(e, tu);
 }
 
 /* After the slots were renumbered (reconfigure): O(tunnels), once. */
@@ -254,6 +268,12 @@ static struct tunnel *discover(struct engine *e, const struct idt_addr *src,
         local = dst;
         remote = src;
     }
+    return engine_add_tunnel(e, local, remote, ts);
+}
+
+struct tunnel *engine_add_tunnel(struct engine *e, const struct idt_addr *local,
+                                 const struct idt_addr *remote, uint64_t ts)
+{
     struct tunnel *tu = tunnel_table_add_discovered(e->tunnels, local, remote, ts);
     if (!tu)
         return NULL;
@@ -263,6 +283,19 @@ static struct tunnel *discover(struct engine *e, const struct idt_addr *src,
     struct engine_event ev = { .kind = ENGINE_EV_TUNNEL_NEW, .time_us = ts, .tunnel = tu };
     emit(e, &ev);
     return tu;
+}
+
+/* Direction of an SA in its tunnel: IKE's if it knows the SPI, else
+ * toward the tunnel's local address is inbound. */
+static uint8_t sa_direction(const struct engine *e, const struct sa_entry *ent,
+                            const struct tunnel *tu)
+{
+    int d = engine_ike_known_dir(e, &ent->key);
+    if (d)
+        return (uint8_t)d;
+    struct idt_addr src, dst;
+    key_addrs(&ent->key, &src, &dst);
+    return idt_addr_eq(&dst, &tu->local) ? SA_INBOUND : SA_OUTBOUND;
 }
 
 /* Attach a new SA to its tunnel tu (from tunnel_table_find; NULL: create
@@ -275,7 +308,7 @@ static struct tunnel *attach(struct engine *e, struct sa_entry *ent, struct tunn
     if (!tu && !(tu = discover(e, &src, &dst, ts)))
         return NULL;
     ent->tunnel = tunnel_table_slot(e->tunnels, tu);
-    ent->direction = idt_addr_eq(&dst, &tu->local) ? SA_INBOUND : SA_OUTBOUND;
+    ent->direction = sa_direction(e, ent, tu);
     tu->active_sas++;
     if (ent->flags & SA_F_TENTATIVE)
         tu->tentative_sas++;
@@ -329,8 +362,8 @@ static struct sa_entry *new_sa(struct engine *e, const struct sa_key *key, uint8
     struct idt_addr src, dst;
     key_addrs(key, &src, &dst);
     struct tunnel *known = tunnel_table_find(e->tunnels, &src, &dst);
-    enum sa_class cls = known && known->origin == TUNNEL_CONFIGURED ? SA_CLASS_RESERVED
-                                                                   : SA_CLASS_OPEN;
+    enum sa_class cls = (known && known->origin == TUNNEL_CONFIGURED) ||
+                        engine_ike_known_dir(e, key) ? SA_CLASS_RESERVED : SA_CLASS_OPEN;
     struct sa_entry *victim, *ent = NULL;
     if (sa_table_admit(e->sas, cls, &victim) || victim) {
         if (victim) {
@@ -457,6 +490,7 @@ void engine_packet(struct engine *e, int dlt, uint64_t ts, const uint8_t *data,
         emit(e, &ev);
     }
     if (ent->direction == SA_INBOUND) {
+        tu->last_in_us = ts;
         alert_add(&tu->alert, ts, 1, 0);
         credit_lost(e, tu, ent, lost, ts);
         if (lost)
@@ -559,8 +593,9 @@ void engine_tick(struct engine *e, uint64_t now)
         watch_del(e, tu);
         eval_alert(e, tu, now);
         announce_state(e, tu, now);
-        if (idle && tu->origin == TUNNEL_DISCOVERED && tu->active_sas == 0 &&
-            now > tu->last_seen_us && now - tu->last_seen_us > idle) {
+        uint64_t last = tu->last_seen_us > tu->ike_seen_us ? tu->last_seen_us : tu->ike_seen_us;
+        if (idle && tu->origin == TUNNEL_DISCOVERED && tu->active_sas == 0 && !tu->ike_live &&
+            now > last && now - last > idle) {
             struct engine_event ev = { .kind = ENGINE_EV_TUNNEL_REMOVED, .time_us = now, .tunnel = tu };
             emit(e, &ev);
             idle_wheel_del(&e->idle, e->tunnels, tu);
@@ -604,7 +639,7 @@ int engine_reconfigure(struct engine *e, const struct idt_config *cfg)
     if (tunnel_table_reconfigure(e->tunnels, cfg, e->now_us) < 0)
         return -1;
     e->cfg = cfg;
-    sa_table_set_reserve(e->sas, reserve_for(cfg));
+    engine_set_reserve(e);
     uint32_t n = tunnel_table_slots(e->tunnels);
     for (uint32_t s = 0; s < n; s++) {
         struct tunnel *tu = tunnel_table_at(e->tunnels, s);
@@ -619,7 +654,7 @@ int engine_reconfigure(struct engine *e, const struct idt_config *cfg)
         struct tunnel *tu = tunnel_table_find(e->tunnels, &src, &dst);
         if (tu) {
             ent->tunnel = tunnel_table_slot(e->tunnels, tu);
-            ent->direction = idt_addr_eq(&dst, &tu->local) ? SA_INBOUND : SA_OUTBOUND;
+            ent->direction = sa_direction(e, ent, tu);
             tu->active_sas++;
             if (ent->flags & SA_F_TENTATIVE)
                 tu->tentative_sas++;
@@ -627,6 +662,7 @@ int engine_reconfigure(struct engine *e, const struct idt_config *cfg)
             sa_table_remove(e->sas, ent);
         }
     }
+    engine_ike_reapply(e);
     idle_rebuild(e);
     watch_rebuild(e);
     return 0;

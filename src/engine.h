@@ -40,6 +40,8 @@ enum engine_event_kind {
     ENGINE_EV_SA_PRESSURE,      /* the SA table is under pressure (rate-limited) */
     ENGINE_EV_TUNNEL_IDLE,      /* announce: the tunnel went idle (paced, see below) */
     ENGINE_EV_TUNNEL_ACTIVE,    /* announce: the tunnel carries ESP again (or for the first time) */
+    ENGINE_EV_IKE_UP,           /* IKE state entered established/rekeying (engine_ike.h) */
+    ENGINE_EV_IKE_DOWN,         /* IKE state left established/rekeying */
 };
 
 struct engine_event {
@@ -50,7 +52,8 @@ struct engine_event {
     uint64_t first_seq, last_seq;       /* LOST/LATE */
     enum alert_event alert;             /* ALERT */
     struct alert_figures fig;           /* ALERT */
-    int prev_state;                     /* TUNNEL_IDLE/ACTIVE: the state announced before */
+    int prev_state;                     /* TUNNEL_IDLE/ACTIVE: the state announced before;
+                                         * IKE_UP/DOWN: the IKE state before */
 };
 
 typedef void (*engine_event_cb)(void *ctx, const struct engine_event *ev);
@@ -87,6 +90,8 @@ struct engine {
     /* tunnel state announcements (pacing, below) */
     uint32_t state_tokens;
     uint64_t state_refill_us;   /* time the tokens were last topped up */
+    /* What IKE says (engine_ike.h); NULL until the first view */
+    struct engine_ike *ike;
 };
 
 /* SA table policy (engine.c, sa_table.h):
@@ -100,7 +105,9 @@ struct engine {
  *    admitted in the reserved class: ENGINE_RESERVE_PER_TUNNEL slots per
  *    configured tunnel (at most max_sas / 2) are closed to all other
  *    SAs, and they may also evict tentative SAs of configured tunnels;
- *    other SAs never evict them.
+ *    other SAs never evict them.  So are SAs whose SPI IKE reported for
+ *    their address pair (engine_ike.h), with one more reserved slot per
+ *    such SPI.
  * Pressure: any eviction or refusal seen at a tick starts it; it ends
  * after ENGINE_PRESSURE_QUIET_US without; ENGINE_EV_SA_PRESSURE is
  * emitted at a tick under pressure if none was in the last
@@ -207,6 +214,16 @@ void engine_finish(struct engine *e);
  * 0, or -1 (out of memory) with the engine unchanged and still using the
  * old config, which must then stay alive. */
 int engine_reconfigure(struct engine *e, const struct idt_config *cfg);
+
+/* For engine_ike.c.  Create the discovered tunnel of a pair that has
+ * none, in the given order (the pair's remembered order wins), with its
+ * alert state, announcing ENGINE_EV_TUNNEL_NEW; NULL at the cap. */
+struct tunnel *engine_add_tunnel(struct engine *e, const struct idt_addr *local,
+                                 const struct idt_addr *remote, uint64_t ts);
+/* Put tu on the watch list if a tick has work for it (e.g. ageing). */
+void engine_watch(struct engine *e, struct tunnel *tu);
+/* The SA table's reserve: configured tunnels' share plus the known SPIs. */
+void engine_set_reserve(struct engine *e);
 
 /* Direction of an SA within its tunnel: 1 inbound, 2 outbound. */
 #define SA_INBOUND 1

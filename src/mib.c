@@ -527,6 +527,10 @@ static int tun_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
     case IDT_COL_TUNNEL_ALARMCRITERION: v_int(v, mib_alarm_criterion(t->criterion)); break;
     case IDT_COL_TUNNEL_INTERVALINPKTS: v_uns(v, ASN_GAUGE, t->interval_in); break;
     case IDT_COL_TUNNEL_ALARMREMINDERS: v_uns(v, ASN_GAUGE, t->reminders); break;
+    case IDT_COL_TUNNEL_IKESTATE: v_int(v, t->ike_state); break;
+    case IDT_COL_TUNNEL_IKEREKEYS: v_c64(v, t->ike_rekeys); break;
+    case IDT_COL_TUNNEL_CHILDREKEYS: v_c64(v, t->child_rekeys); break;
+    case IDT_COL_TUNNEL_GATEWAYDROPPKTS: v_c64(v, t->gw_drops); break;
     default: return -1;
     }
     return 0;
@@ -600,6 +604,18 @@ static int sa_cell(void *ctx, size_t row, unsigned col, struct mib_val *v)
         break;
     case IDT_COL_SA_SRCADDRTEXT: v_addr_text(v, src); break;
     case IDT_COL_SA_DSTADDRTEXT: v_addr_text(v, dst); break;
+    case IDT_COL_SA_IKENAME: {
+        const struct ike_sa_row *ik = snapshot_sa_ike(s, a);
+        v->type = ASN_OCTET_STR;        /* the snapshot outlives the request */
+        v->ptr = ik ? ik->name : "";
+        v->len = strlen(v->ptr);
+        break;
+    }
+    case IDT_COL_SA_GATEWAYDROPPKTS: {
+        const struct ike_sa_row *ik = snapshot_sa_ike(s, a);
+        v_c64(v, ik ? ik->gw_drops : 0);
+        break;
+    }
     case IDT_COL_SA_SPIHEX: {
         char b[16];
         snprintf(b, sizeof b, "0x%08x", (unsigned)a->spi);

@@ -96,6 +96,10 @@
 #define IDT_NOTIF_TUNNELACTIVE            11
 /* CaptureDrops, CapturedPkts (scalars, instance .0) */
 #define IDT_NOTIF_CAPTUREDROPPINGCLEARED  12
+/* TunnelName, TunnelIkeState, TunnelLocalAddrType, TunnelLocalAddr,
+ * TunnelRemoteAddrType, TunnelRemoteAddr */
+#define IDT_NOTIF_TUNNELUP                13
+#define IDT_NOTIF_TUNNELDOWN              14
 
 /* ------------------------------------------------------------ scalars */
 /* ipsecDiagGlobals.N (instance N.0) */
@@ -183,9 +187,14 @@
 #define IDT_COL_TUNNEL_ALARMCRITERION      69   /* INTEGER, IDT_ALARM_CRITERION_* */
 #define IDT_COL_TUNNEL_INTERVALINPKTS      70   /* Gauge32 */
 #define IDT_COL_TUNNEL_ALARMREMINDERS      71   /* Gauge32 */
+/* IKE (ipsecDiagIkeGroup) */
+#define IDT_COL_TUNNEL_IKESTATE            72   /* INTEGER, IDT_IKE_STATE_* */
+#define IDT_COL_TUNNEL_IKEREKEYS           73   /* Counter64 */
+#define IDT_COL_TUNNEL_CHILDREKEYS         74   /* Counter64 */
+#define IDT_COL_TUNNEL_GATEWAYDROPPKTS     75   /* Counter64 */
 
 #define IDT_COL_TUNNEL_MIN  IDT_COL_TUNNEL_NAME   /* first accessible column */
-#define IDT_COL_TUNNEL_MAX  IDT_COL_TUNNEL_ALARMREMINDERS
+#define IDT_COL_TUNNEL_MAX  IDT_COL_TUNNEL_GATEWAYDROPPKTS
 
 #define IDT_TUNNEL_INDEX_LEN  1     /* sub-identifiers in a row index */
 
@@ -214,9 +223,12 @@
 #define IDT_COL_SA_SRCADDRTEXT       30   /* SnmpAdminString, inet_ntop */
 #define IDT_COL_SA_DSTADDRTEXT       31   /* SnmpAdminString, inet_ntop */
 #define IDT_COL_SA_SPIHEX            32   /* SnmpAdminString "0x%08x" */
+/* IKE (ipsecDiagIkeGroup) */
+#define IDT_COL_SA_IKENAME           33   /* SnmpAdminString, "ike/child" or "" */
+#define IDT_COL_SA_GATEWAYDROPPKTS   34   /* Counter64 */
 
 #define IDT_COL_SA_MIN  IDT_COL_SA_ENCAP      /* first accessible column */
-#define IDT_COL_SA_MAX  IDT_COL_SA_SPIHEX
+#define IDT_COL_SA_MAX  IDT_COL_SA_GATEWAYDROPPKTS
 
 #define IDT_SA_INDEX_LEN  3         /* tunnel index, direction, SPI */
 
@@ -237,6 +249,8 @@
 #define IDT_GROUP_ALERTSETTINGS        22  /* ipsecDiagAlertSettingsGroup */
 #define IDT_GROUP_SAOCTETS             23  /* ipsecDiagSaOctetsGroup */
 #define IDT_GROUP_STATENOTIFICATIONS   24  /* ipsecDiagStateNotificationsGroup */
+#define IDT_GROUP_IKE                  25  /* ipsecDiagIkeGroup */
+#define IDT_GROUP_IKENOTIFICATIONS     26  /* ipsecDiagIkeNotificationsGroup */
 
 /* ------------------------------------------------------------ values */
 
@@ -259,6 +273,14 @@
 #define IDT_TUNNEL_STATE_NEVERSEEN     1
 #define IDT_TUNNEL_STATE_ACTIVE        2
 #define IDT_TUNNEL_STATE_IDLE          3
+
+/* ipsecDiagTunnelIkeState (same values as enum tunnel_ike_state) */
+#define IDT_IKE_STATE_NONE             1
+#define IDT_IKE_STATE_CONNECTING       2
+#define IDT_IKE_STATE_ESTABLISHED      3
+#define IDT_IKE_STATE_REKEYING         4
+#define IDT_IKE_STATE_DELETING         5
+#define IDT_IKE_STATE_DOWN             6
 
 /* ipsecDiagTunnelAlarmCriterion */
 #define IDT_ALARM_CRITERION_NONE       1

@@ -91,6 +91,26 @@ int notify_tunnel_state(const struct msg *m)
     return 1;
 }
 
+int notify_tunnel_ike(const struct msg *m)
+{
+    int up = m->event == IDT_IKE_STATE_ESTABLISHED || m->event == IDT_IKE_STATE_REKEYING;
+    if (!ready(up ? "ipsecDiagTunnelUp" : "ipsecDiagTunnelDown"))
+        return 0;
+    netsnmp_variable_list *vars = NULL;
+    add_trap_oid(&vars, up ? IDT_NOTIF_TUNNELUP : IDT_NOTIF_TUNNELDOWN);
+    add_name(&vars, m);
+    long st = m->event;
+    add_col(&vars, IDT_COL_TUNNEL_IKESTATE, m->index, ASN_INTEGER, &st, sizeof st);
+    long type = m->local.family == 6 ? IDT_INET_ADDR_TYPE_IPV6 : IDT_INET_ADDR_TYPE_IPV4;
+    add_col(&vars, IDT_COL_TUNNEL_LOCALADDRTYPE, m->index, ASN_INTEGER, &type, sizeof type);
+    add_col(&vars, IDT_COL_TUNNEL_LOCALADDR, m->index, ASN_OCTET_STR, m->local.a,
+            m->local.family == 6 ? 16 : 4);
+    add_remote(&vars, m);
+    agent_send_notification(vars);
+    snmp_free_varbind(vars);
+    return 1;
+}
+
 int notify_loss(const struct msg *m, int exceeded)
 {
     if (!ready(exceeded ? "ipsecDiagLossThresholdExceeded" : "ipsecDiagLossThresholdCleared"))

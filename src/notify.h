@@ -12,6 +12,7 @@ int notify_dropping(const struct msg *m);
 int notify_sa_pressure(const struct msg *m);
 int notify_dropping_cleared(const struct msg *m);
 int notify_tunnel_state(const struct msg *m);     /* ipsecDiagTunnelIdle / ...Active */
+int notify_tunnel_ike(const struct msg *m);       /* ipsecDiagTunnelUp / ...Down */
 void notify_set_enabled(int enabled);
 
 #endif

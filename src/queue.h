@@ -18,6 +18,8 @@ enum msg_type {
     MSG_SA_PRESSURE,        /* the SA table is under pressure (rate-limited by the engine) */
     MSG_TUNNEL_STATE,       /* a tunnel went idle or active (event: enum tunnel_state) */
     MSG_DROPPING_CLEARED,   /* the capture stopped dropping */
+    MSG_TUNNEL_IKE,         /* IKE up or down (event: new enum tunnel_ike_state,
+                             * prev_state: the one before, local, remote) */
 };
 
 struct msg {

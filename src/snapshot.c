@@ -37,6 +37,7 @@ static void free_snap(struct snapshot *s)
         return;
     free(s->tun);
     free(s->sa);
+    free(s->ike);
     free(s);
 }
 
@@ -48,7 +49,7 @@ struct snapshot *snapshot_build(struct engine *e, uint64_t now_us, int dropping)
     uint32_t nt = tunnel_table_count(e->tunnels), ns = sa_table_count(e->sas);
     s->tun = calloc(nt ? nt : 1, sizeof *s->tun);
     s->sa = calloc(ns ? ns : 1, sizeof *s->sa);
-    if (!s->tun || !s->sa) {
+    if (!s->tun || !s->sa || engine_ike_rows(e, &s->ike, &s->nike) < 0) {
         free_snap(s);
         return NULL;
     }
@@ -102,6 +103,10 @@ struct snapshot *snapshot_build(struct engine *e, uint64_t now_us, int dropping)
         st->criterion = (uint8_t)f.criterion;
         st->interval_in = f.received > UINT32_MAX ? UINT32_MAX : (uint32_t)f.received;
         st->reminders = f.reminders;
+        st->ike_state = tu->ike_state ? tu->ike_state : TUNNEL_IKE_NONE;
+        st->ike_rekeys = tu->ike_rekeys;
+        st->child_rekeys = tu->child_rekeys;
+        st->gw_drops = tu->gw_drops;
     }
     struct sa_sort_key *keys = malloc((ns ? ns : 1) * sizeof *keys);
     const struct sa_entry **ents = malloc((ns ? ns : 1) * sizeof *ents);
@@ -251,6 +256,29 @@ const struct snap_tunnel *snapshot_sa_tunnel(const struct snapshot *s, size_t ro
         return NULL;
     const struct snap_tunnel *t = &s->tun[lo - 1];
     return row - t->sa_first < t->sa_count ? t : NULL;
+}
+
+const struct ike_sa_row *snapshot_sa_ike(const struct snapshot *s, const struct snap_sa *sa)
+{
+    const struct snap_tunnel *t = snapshot_sa_tunnel(s, (size_t)(sa - s->sa));
+    if (!t)
+        return NULL;
+    size_t lo = 0, hi = s->nike;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct ike_sa_row *r = &s->ike[mid];
+        int c = r->tindex != t->index ? (r->tindex < t->index ? -1 : 1)
+              : r->dir != sa->dir ? (r->dir < sa->dir ? -1 : 1)
+              : r->spi != sa->spi ? (r->spi < sa->spi ? -1 : 1) : 0;
+        if (c == 0)
+            return r;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
 }
 
 void snapshot_sa_addrs(const struct snapshot *s, const struct snap_sa *sa,

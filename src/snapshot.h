@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "engine.h"
+#include "engine_ike.h"
 
 struct snap_tunnel {
     uint32_t index;
@@ -28,6 +29,8 @@ struct snap_tunnel {
     uint32_t alert_lost, alert_ppm, alert_interval_s, alert_min_pkts;
     uint32_t interval_in, reminders;
     uint32_t sa_first, sa_count;    /* its SA rows: s->sa[sa_first .. + sa_count) */
+    uint8_t ike_state;              /* enum tunnel_ike_state (never 0) */
+    uint64_t ike_rekeys, child_rekeys, gw_drops;
 };
 
 /* 80 bytes: neither the tunnel index nor the outer addresses are
@@ -55,10 +58,17 @@ struct snapshot {
     size_t ntun, nsa;
     struct snap_tunnel *tun;        /* sorted by index */
     struct snap_sa *sa;             /* sorted by (tunnel index, dir, spi) */
+    /* IKE data of the SAs IKE reported (engine_ike.h), sorted like sa;
+     * the other rows have none (served as 0 / "") */
+    size_t nike;
+    struct ike_sa_row *ike;
 };
 
 /* The tunnel row of SA row `row` (< s->nsa).  O(log ntun). */
 const struct snap_tunnel *snapshot_sa_tunnel(const struct snapshot *s, size_t row);
+/* The IKE data of an SA row, or NULL.  Binary search. */
+const struct ike_sa_row *snapshot_sa_ike(const struct snapshot *s, const struct snap_sa *sa);
+
 /* Source and destination of an SA row, from its tunnel row. */
 void snapshot_sa_addrs(const struct snapshot *s, const struct snap_sa *sa,
                        const struct idt_addr **src, const struct idt_addr **dst);

@@ -161,6 +161,11 @@ static int conf_has_index(const struct tunnel_table *t, uint32_t index)
     return 0;
 }
 
+int tunnel_table_conf_has_name(const struct tunnel_table *t, const char *name)
+{
+    return conf_has_name(t, name);
+}
+
 /* Generated name that no configured tunnel has (tunnel_ids_name scheme). */
 static void make_name(const struct tunnel_table *t, char *buf, const struct idt_addr *local,
                       const struct idt_addr *remote, uint32_t index)

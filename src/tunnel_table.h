@@ -53,6 +53,13 @@ struct tunnel {
     uint32_t idle_prev, idle_next;
     uint16_t idle_bucket;
     uint8_t idle_queued;
+    /* IKE (engine_ike.h) */
+    uint8_t ike_state;          /* enum tunnel_ike_state; 0 = none */
+    uint8_t ike_live;           /* an IKE SA of the pair is in the last view */
+    uint64_t ike_seen_us;       /* the last view that had one */
+    uint64_t ike_rekeys, child_rekeys;
+    uint64_t gw_drops;          /* gateway drops of its inbound SAs */
+    uint64_t last_in_us;        /* last inbound ESP packet */
 };
 
 struct tunnel_table;
@@ -105,6 +112,9 @@ uint32_t tunnel_table_count(const struct tunnel_table *t);
  * renumbered: the tunnels that exist take the lowest ones.  O(tunnels). */
 int tunnel_table_reconfigure(struct tunnel_table *t, const struct idt_config *cfg,
                              uint64_t now_us);
+
+/* Does a configured tunnel have this name? */
+int tunnel_table_conf_has_name(const struct tunnel_table *t, const char *name);
 
 /* Remembered identities of discovered tunnels (for the state file). */
 struct tunnel_ids *tunnel_table_ids(struct tunnel_table *t);

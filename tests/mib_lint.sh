@@ -53,6 +53,14 @@ ipsecDiagStateNotificationsGroup $ROOT.2.2.24
 ipsecDiagTunnelMtuTargetAddrText $ROOT.1.2.1.42
 ipsecDiagSaSpiHex               $ROOT.1.3.1.32
 ipsecDiagReadableGroup          $ROOT.2.2.12
+ipsecDiagTunnelIkeState         $ROOT.1.2.1.72
+ipsecDiagTunnelGatewayDropPkts  $ROOT.1.2.1.75
+ipsecDiagSaIkeName              $ROOT.1.3.1.33
+ipsecDiagSaGatewayDropPkts      $ROOT.1.3.1.34
+ipsecDiagTunnelUp               $ROOT.0.13
+ipsecDiagTunnelDown             $ROOT.0.14
+ipsecDiagIkeGroup               $ROOT.2.2.25
+ipsecDiagIkeNotificationsGroup  $ROOT.2.2.26
 "
 
 fail() {

@@ -78,11 +78,11 @@ build fuzz_config $CONFIG_SRC "$SRC/tests/fuzz/fuzz_config.c" $LIBCONFIG
 # shellcheck disable=SC2086
 build fuzz_engine "$SRC/src/engine.c" "$SRC/src/esp_parse.c" "$SRC/src/sa_table.c" \
     "$SRC/src/replay_window.c" "$SRC/src/tunnel_table.c" "$SRC/src/tunnel_ids.c" "$SRC/src/alert.c" \
-    "$SRC/src/idle_wheel.c" $CONFIG_SRC "$SRC/tests/fuzz/fuzz_engine.c" $LIBCONFIG
+    "$SRC/src/idle_wheel.c" "$SRC/src/engine_ike.c" $CONFIG_SRC "$SRC/tests/fuzz/fuzz_engine.c" $LIBCONFIG
 # shellcheck disable=SC2086
 build fuzz_pcap_file "$SRC/src/pcap_file.c" "$SRC/src/engine.c" "$SRC/src/esp_parse.c" \
     "$SRC/src/sa_table.c" "$SRC/src/replay_window.c" "$SRC/src/tunnel_table.c" \
-    "$SRC/src/tunnel_ids.c" "$SRC/src/alert.c" "$SRC/src/idle_wheel.c" $CONFIG_SRC \
+    "$SRC/src/tunnel_ids.c" "$SRC/src/alert.c" "$SRC/src/idle_wheel.c" "$SRC/src/engine_ike.c" $CONFIG_SRC \
     "$SRC/tests/fuzz/fuzz_pcap_file.c" \
     $LIBCONFIG
 # shellcheck disable=SC2086

@@ -71,6 +71,10 @@ def test_tunnel_table_identity(env):
         assert w["ipsecDiagTunnelAlertLost.%s" % idx] == "10"
         assert w["ipsecDiagTunnelAlertInterval.%s" % idx] == "60"
         assert w["ipsecDiagTunnelAlertMinPkts.%s" % idx] == "100"
+        # IKE: never known to IKE (no vici socket here)
+        assert w["ipsecDiagTunnelIkeState.%s" % idx] == "none"
+        for col in ("IkeRekeys", "ChildRekeys", "GatewayDropPkts"):
+            assert w["ipsecDiagTunnel%s.%s" % (col, idx)] == "0", col
     # defaults (7) and the overrides of 3
     assert w["ipsecDiagTunnelIdleTimeout.7"] == "300"
     assert w["ipsecDiagTunnelStateAlerts.7"] == "true"
@@ -87,9 +91,9 @@ def test_tunnel_table_identity(env):
     assert w["ipsecDiagTunnelLocalAddrText.3"] == "2001:db8::1"
     assert w["ipsecDiagTunnelRemoteAddrText.3"] == "2001:db8:ffff::2"
     assert w["ipsecDiagTunnelMtuTargetAddrText.3"] == ""
-    # exactly two rows: 33 - 1 (index) + 3 (text, 40..42) + 22 (50..71)
+    # exactly two rows: 33 - 1 (index) + 3 (text, 40..42) + 22 (50..71) + 4 (IKE, 72..75)
     # accessible columns each
-    assert len(w) == 2 * 57
+    assert len(w) == 2 * 61
     # rows come in index order within a column (GETNEXT order)
     keys = [k for k in w if k.startswith("ipsecDiagTunnelName.")]
     assert keys == ["ipsecDiagTunnelName.3", "ipsecDiagTunnelName.7"]
@@ -113,7 +117,7 @@ def test_whole_mib_walk_is_ordered(env):
     p = env.client("snmpwalk", "-On", ROOT)
     lines = [l for l in p.stdout.splitlines() if l.strip()]
     assert "not increasing" not in p.stderr
-    assert len(lines) == 16 + 2 * 57      # 16 scalars, 2 tunnel rows of 57 readable columns
+    assert len(lines) == 16 + 2 * 61      # 16 scalars, 2 tunnel rows of 61 readable columns
     assert lines[0].startswith(ROOT + ".1.1.1.0 = Counter64: ")
     # bulkwalk gives the same
     pb = env.client("snmpbulkwalk", "-On", ROOT)
@@ -139,7 +143,8 @@ def test_getnext_from_odd_places(env):
     assert nx(ROOT + ".1.1.12.0") == ROOT + ".1.1.13.0"
     assert nx(ROOT + ".1.1.16.0") == t + ".2.3"  # last scalar -> first tunnel cell
     assert nx(t + ".23.7") == t + ".24.3"        # last row of a column -> first row of the next
-    assert not nx(t + ".71.7").startswith(ROOT)  # the last cell (no SA rows here)
+    assert nx(t + ".71.7") == t + ".72.3"        # the IKE columns follow
+    assert not nx(t + ".75.7").startswith(ROOT)  # the last cell (no SA rows here)
     assert nx(ROOT + ".1.1") == ROOT + ".1.1.1.0"
 
 

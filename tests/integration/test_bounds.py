@@ -542,13 +542,14 @@ def test_discovered_tunnel_ages_out(net, idt_bin):
 # (13 columns then, 130,013 varbinds) takes ~6 s unloaded, i.e. snmpd +
 # AgentX move ~20,000 varbinds/s, serialised.  20 concurrent walks of the
 # whole table would be 2.6 M varbinds (~130 s) per round, so each round is:
-# walker 0 walks the whole table (18 columns, 180,018 varbinds), walkers
-# 1..19 walk one column each (the 18 in turn), 20 walks at once, 2 rounds,
+# walker 0 walks the whole table (20 columns, 200,020 varbinds), walkers
+# 1..19 walk one column each (19 of the 20 in turn), 20 walks at once, 2 rounds,
 # about 370,000 varbinds per round.
 
 N_LOAD_SAS = 10_000
-# ipsecDiagSaEntry columns 3..16, 20 (octets) and the text columns 30..32: 18 accessible
-SA_COLUMNS = list(range(3, 17)) + [20, 30, 31, 32]
+# ipsecDiagSaEntry columns 3..16, 20 (octets), the text columns 30..32 and the IKE
+# columns 33..34: 20 accessible
+SA_COLUMNS = list(range(3, 17)) + [20, 30, 31, 32, 33, 34]
 N_WALKERS = 20
 ROUNDS = 2
 LOAD_SPI0 = 0x20000000
@@ -579,7 +580,7 @@ def test_snmp_walks_under_load(net, idt_bin):
     def expected(cols):
         return ["%s.%d.%d.%d.%d" % (H.SA_ENTRY, col, 1, H.INBOUND, spi) for col in cols for spi in spis]
     full = expected(SA_COLUMNS)
-    assert len(full) == 18 * nrows == 180_018
+    assert len(full) == 20 * nrows == 200_020
     per_col = {c: expected([c]) for c in SA_COLUMNS}
 
     # background ESP: the same SAs again, looping as fast as tcpreplay can
