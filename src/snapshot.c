@@ -279,7 +279,6 @@ const struct ike_sa_row *snapshot_sa_ike(const struct snapshot *s, const struct 
     }
     return NULL;
 }
-}
 
 void snapshot_sa_addrs(const struct snapshot *s, const struct snap_sa *sa,
                        const struct idt_addr **src, const struct idt_addr **dst)
