@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 import espgen
-from snmpenv import SnmpEnv, wait_for
+from snmpenv import MIBDIR, SnmpEnv, wait_for
 
 M = "IPSECDIAG-MIB::"
 SERVICE_USER = "ipsecdiag"          # fixed in src/daemon.c
@@ -433,6 +433,11 @@ def test_least_privilege(idt_bin, open_workdir, net, service_user, how):
         if how == "unit":           # the subagent only; snmpd and snmptrapd run as before
             prefix = [_tool("ip"), "netns", "exec", net.ns] + unit_as_setpriv(idt_bin)
             env._prefix = lambda: prefix
+            # the clients run so too: give them a MIB copy they can read
+            # wherever the checkout is (a 0700 home or mktemp dir)
+            mibs = open_workdir / "mibs"
+            shutil.copytree(MIBDIR, mibs)
+            env.mibpath = env.mibpath.replace(str(MIBDIR), str(mibs))
         env.start_agent()
         pid = env.agent.pid
         assert os.path.realpath("/proc/%d/exe" % pid) == os.path.realpath(idt_bin)
