@@ -33,7 +33,7 @@ OID_UNTRACKED = ROOT + ".1.1.8.0"
 OID_TUNNEL_INPKTS = ROOT + ".1.2.1.9"
 OID_SA_TABLE = ROOT + ".1.3"
 OID_SA_PKTS = ROOT + ".1.3.1.8"           # ipsecDiagSaPkts, one column
-SA_COLUMNS = 18                            # accessible columns 3..16, 20 and 30..32
+SA_COLUMNS = 20                            # accessible columns 3..16, 20 and 30..34
 
 # per-SA captures for the walk and memory parts: 4 tunnels (address pairs),
 # SPIs spread over them and over both directions

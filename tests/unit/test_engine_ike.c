@@ -479,6 +479,61 @@ static void test_reconfigure_keeps_ike(void **st)
     engine_free(&e);
 }
 
+struct text {
+    size_t n;
+    char s[4096];
+};
+
+static int put_text(void *ctx, const char *p, size_t n)
+{
+    struct text *b = ctx;
+    assert_true(b->n + n < sizeof b->s);
+    memcpy(b->s + b->n, p, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+    return 0;
+}
+
+/* Restart: the IKE tunnel keeps its index through the state file, as a
+ * discovered tunnel does.  Run 1: traffic of another pair (.5-.6) comes
+ * first and takes index 1, then IKE names .1-.2, which gets index 2.
+ * Run 2 (a new engine with run 1's state): IKE comes first, before any
+ * packet; without the state its tunnel would get index 1, with it 2. */
+static void test_index_kept_across_restart(void **st)
+{
+    (void)st;
+    struct idt_config c;
+    config_defaults(&c);
+    struct engine e;
+    struct rec r = { 0 };
+    setup_engine(&e, &c, &r);
+    pkt(&e, S(2), 6, 5, 0x5001, 1);
+    assert_int_equal(tun(&e, 5, 6)->index, 1);
+    struct tview t;
+    tv_init(&t, S(3));
+    tv_add(&t, "gw1-gw2", 1, IKE_ST_ESTABLISHED, 1, 2, "gw1-gw2", 0x1001, 0x2001, 0);
+    assert_int_equal(engine_ike_apply(&e, &t.v, S(3)), 0);
+    assert_int_equal(tun(&e, 1, 2)->index, 2);
+    static struct text txt;
+    txt.n = 0;
+    assert_int_equal(tunnel_ids_format(tunnel_table_ids(e.tunnels), put_text, &txt), 0);
+    engine_free(&e);
+
+    struct rec r2 = { 0 };
+    setup_engine(&e, &c, &r2);
+    char err[256];
+    assert_int_equal(tunnel_table_load_ids(e.tunnels, txt.s, txt.n, err, sizeof err), 0);
+    tv_init(&t, S(4));
+    tv_add(&t, "gw1-gw2", 1, IKE_ST_ESTABLISHED, 1, 2, "gw1-gw2", 0x1001, 0x2001, 0);
+    assert_int_equal(engine_ike_apply(&e, &t.v, S(4)), 0);
+    struct tunnel *tu = tun(&e, 1, 2);
+    assert_non_null(tu);
+    assert_int_equal(tu->index, 2);
+    assert_string_equal(tu->name, "gw1-gw2");
+    assert_null(tun(&e, 5, 6));             /* remembered, not live */
+    engine_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -491,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_no_ageing_while_ike),
         cmocka_unit_test(test_known_spi_reserved),
         cmocka_unit_test(test_reconfigure_keeps_ike),
+        cmocka_unit_test(test_index_kept_across_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
