@@ -35,6 +35,8 @@ struct tunnel {
     struct loss_counts out;     /* outbound SAs */
     uint64_t lost_while_dropping;
     uint64_t created_us, last_seen_us;
+    uint64_t last_in_us;        /* last inbound ESP packet (next to last_seen_us:
+                                   the packet path touches both) */
     uint64_t newest_sa_us;      /* first packet of the newest SA; 0 = none */
     uint8_t  state;             /* enum tunnel_state */
     uint8_t  notified_state;    /* state last announced (engine.h: pacing) */
@@ -59,7 +61,6 @@ struct tunnel {
     uint64_t ike_seen_us;       /* the last view that had one */
     uint64_t ike_rekeys, child_rekeys;
     uint64_t gw_drops;          /* gateway drops of its inbound SAs */
-    uint64_t last_in_us;        /* last inbound ESP packet */
 };
 
 struct tunnel_table;
