@@ -59,6 +59,8 @@ struct capture {
      * a newer one replaces it, taking over its events */
     pthread_mutex_t ike_mu;
     struct ike_view *ike_pending;
+    uint64_t ike_due;               /* apply the waiting view from then on (apply_ike) */
+    uint64_t ike_waiting_since;     /* a view has been waiting since then; 0 = none */
 };
 
 static void drain_wake(int fd)
@@ -339,14 +341,36 @@ static void apply_config(struct capture *c, const struct idt_config *nc, uint64_
     publish(c, now, 1);
 }
 
-/* The VICI client's latest view, if one is waiting: applied to the engine. */
+/* The VICI client's latest view, if one is waiting: applied to the
+ * engine once every packet that reached the capture ring before charon
+ * was read has been dispatched (a block is handed over at most
+ * CAPTURE_TIMEOUT_MS after it opened), so that a gateway-drop reading
+ * never misses captured packets charon already counted (engine_ike.h);
+ * until then c->ike_due says when to look again.  Views that keep
+ * replacing each other faster than that are not held back for longer
+ * than IKE_APPLY_MAX_WAIT_US. */
+#define IKE_APPLY_AFTER_US ((CAPTURE_TIMEOUT_MS + 20) * 1000ULL)
+#define IKE_APPLY_MAX_WAIT_US 1000000ULL
+
 static void apply_ike(struct capture *c, uint64_t now)
 {
-    if (!__atomic_load_n(&c->ike_pending, __ATOMIC_ACQUIRE))
+    c->ike_due = UINT64_MAX;
+    if (!__atomic_load_n(&c->ike_pending, __ATOMIC_ACQUIRE)) {
+        c->ike_waiting_since = 0;
         return;             /* the usual case: no lock taken */
+    }
     pthread_mutex_lock(&c->ike_mu);
     struct ike_view *v = c->ike_pending;
-    __atomic_store_n(&c->ike_pending, NULL, __ATOMIC_RELEASE);
+    if (v && !c->ike_waiting_since)
+        c->ike_waiting_since = now;
+    if (v && c->p && now < v->taken_us + IKE_APPLY_AFTER_US &&
+        now - c->ike_waiting_since < IKE_APPLY_MAX_WAIT_US) {
+        c->ike_due = v->taken_us + IKE_APPLY_AFTER_US;
+        v = NULL;           /* not yet: the ring may still hold such packets */
+    } else {
+        __atomic_store_n(&c->ike_pending, NULL, __ATOMIC_RELEASE);
+        c->ike_waiting_since = 0;
+    }
     pthread_mutex_unlock(&c->ike_mu);
     if (!v)
         return;
@@ -382,7 +406,8 @@ static void *capture_thread(void *arg)
                 { .fd = pcap_get_selectable_fd(c->p), .events = POLLIN },
                 { .fd = c->wake_fd, .events = POLLIN },
             };
-            int r = poll(pfd, 2, idt_poll_ms(now * 1000u, next_tick * 1000u, 1000));
+            uint64_t until = c->ike_due < next_tick ? c->ike_due : next_tick;
+            int r = poll(pfd, 2, idt_poll_ms(now * 1000u, until * 1000u, 1000));
             if (r > 0 && (pfd[1].revents & POLLIN))
                 drain_wake(c->wake_fd);
             c->batch_mono_us = now = idt_mono_us();

@@ -17,7 +17,7 @@ pcap_t *capture_open_live(const char *iface, uint32_t snaplen, uint32_t buffer_k
     }
     pcap_set_snaplen(p, (int)snaplen);
     pcap_set_promisc(p, 0);
-    pcap_set_timeout(p, 100);
+    pcap_set_timeout(p, CAPTURE_TIMEOUT_MS);
     pcap_set_buffer_size(p, (int)(buffer_kb * 1024u));
     int r = pcap_activate(p);
     if (r < 0) {

@@ -57,8 +57,12 @@
  * by as much).  Error bound: packets captured but not yet counted by
  * charon at a reading; the quiet rule leaves only those charon takes
  * longer than ENGINE_IKE_QUIET_US to count; packets charon counted but
- * the capture dropped (ipsecDiagCaptureDrops) lower it.  A child SA gone
- * from the view keeps its row data while its SA is in the SA table. */
+ * the capture dropped (ipsecDiagCaptureDrops) lower it.  The daemon's
+ * capture thread applies a view only after it has dispatched every packet
+ * that reached the capture ring before the view was taken (capture.c
+ * apply_ike), so no packet charon already counted is missing from a
+ * reading.  A child SA gone from the view keeps its row data while its SA
+ * is in the SA table. */
 #ifndef IDT_ENGINE_IKE_H
 #define IDT_ENGINE_IKE_H
 
